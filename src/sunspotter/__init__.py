@@ -1,0 +1,3 @@
+"""Sunspotter: sunspot detection in full-disk solar images."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,122 @@
+"""PSPT archive conventions: file names, header keys, mask codes and FITS pair I/O.
+
+Everything that must match the real LASP archive lives here, so that a real download and the
+synthetic archive drop into the same pipeline unchanged (see ``shared/docs/PSPT.md``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+#: Filter letters used in PSPT file names.
+FILTERS = {"R": "red continuum 607.1 nm", "B": "blue continuum 409.4 nm", "K": "Ca II K 393.4 nm", "M": "mask"}
+WAVELENGTH_NM = {"R": 607.1, "B": 409.4, "K": 393.4}
+
+#: Mask codes (Fontenla et al. 1999). Code 1 is unused in the archive.
+MASK_CODES = {
+    0: "off disk",
+    2: "quiet Sun (and every pixel with mu < 0.15)",
+    3: "network",
+    4: "active network",
+    5: "plage",
+    6: "faculae (bright plage)",
+    7: "sunspot umbra",
+    8: "sunspot penumbra",
+}
+VALID_MASK_CODES = frozenset(MASK_CODES)
+OFF_DISK, QUIET_SUN, NETWORK, ACTIVE_NETWORK, PLAGE, FACULAE, UMBRA, PENUMBRA = 0, 2, 3, 4, 5, 6, 7, 8
+SUNSPOT_CODES = (UMBRA, PENUMBRA)
+#: Pixels closer to the limb than this get code 2 whatever they show.
+LIMB_MU = 0.15
+
+#: The archive's radius keyword was not found (PSPT.md), so we define ours: disk radius in pixels.
+RADIUS_KEY = "RADIUS"
+REQUIRED_KEYS = ("DATE_OBS", "WAVELNTH", "CENTER_X", "CENTER_Y", RADIUS_KEY)
+
+_NAME = re.compile(r"^(?P<date>\d{8})\.(?P<time>\d{4})\.HW\.(?P<filter>[RBKM])\.P\.rdc\.fits(?:\.gz)?$")
+
+
+class PSPTFileError(ValueError):
+    """A file that breaks a PSPT convention; the message names the file and the rule."""
+
+
+@dataclass(frozen=True, order=True)
+class Observation:
+    """One observation, keyed like the archive: ``YYYYMMDD.HHMM``."""
+
+    date: str  # YYYYMMDD
+    time: str  # HHMM
+
+    @property
+    def key(self) -> str:
+        return f"{self.date}.{self.time}"
+
+    @property
+    def iso_date(self) -> str:
+        return f"{self.date[:4]}-{self.date[4:6]}-{self.date[6:]}"
+
+    def file_name(self, filter_letter: str) -> str:
+        if filter_letter not in FILTERS:
+            raise ValueError(f"unknown PSPT filter {filter_letter!r}; expected one of {sorted(FILTERS)}")
+        return f"{self.key}.HW.{filter_letter}.P.rdc.fits.gz"
+
+
+def parse_file_name(name: str) -> tuple[Observation, str]:
+    """Return the observation and filter letter of a PSPT file name, or raise PSPTFileError."""
+    match = _NAME.match(Path(name).name)
+    if not match:
+        raise PSPTFileError(f"{name}: not a PSPT file name (expected YYYYMMDD.HHMM.HW.<R|B|K|M>.P.rdc.fits[.gz])")
+    return Observation(match["date"], match["time"]), match["filter"]
+
+
+def sunspot_mask(codes: np.ndarray) -> np.ndarray:
+    """Binary sunspot mask (umbra or penumbra) as uint8."""
+    return np.isin(codes, SUNSPOT_CODES).astype(np.uint8)
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write to a temporary name in the same folder, then rename: a killed writer leaves no half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_fits(path: Path, data: np.ndarray, header: fits.Header, compresslevel: int = 6) -> None:
+    """Write a gzipped FITS file byte-for-byte reproducibly (gzip mtime 0, no name) and atomically."""
+    raw = io.BytesIO()
+    fits.PrimaryHDU(data=data, header=header).writeto(raw, output_verify="exception")
+    packed = io.BytesIO()
+    with gzip.GzipFile(filename="", fileobj=packed, mode="wb", compresslevel=compresslevel, mtime=0) as gz:
+        gz.write(raw.getvalue())
+    atomic_write_bytes(Path(path), packed.getvalue())
+
+
+def read_fits(path: Path) -> tuple[np.ndarray, fits.Header]:
+    """Read the primary array and header of a (gzipped) FITS file, with errors that name the file."""
+    path = Path(path)
+    try:
+        with fits.open(path, memmap=False) as hdul:
+            hdu = hdul[0]
+            if hdu.data is None:
+                raise PSPTFileError(f"{path}: FITS file has no image data in its primary HDU")
+            return np.asarray(hdu.data), hdu.header.copy()
+    except PSPTFileError:
+        raise
+    except (OSError, EOFError, ValueError, gzip.BadGzipFile, TypeError) as err:
+        raise PSPTFileError(f"{path}: cannot be read as FITS ({type(err).__name__}: {err})") from err

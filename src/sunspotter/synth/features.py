@@ -1,0 +1,157 @@
+"""Active regions: sunspot groups (umbra, penumbra, pores) and the plage around them.
+
+Features are drawn in heliographic coordinates and projected onto the disk, so they are
+foreshortened toward the limb. Each one is rendered once into two maps that the image and the
+mask share: an intensity factor and a PSPT code. That is what makes the masks exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sunspotter import pspt
+from sunspotter.synth import photometry
+from sunspotter.synth.geometry import Disk
+
+MAX_LATITUDE_DEG = 35.0
+#: Spot areas (whole spot, millionths of a hemisphere) are log-normal (PSPT.md).
+AREA_MEDIAN_MSH, AREA_SIGMA, AREA_RANGE_MSH = 60.0, 1.0, (3.0, 3000.0)
+#: Below this area a spot is a pore: umbra only, no penumbra.
+PORE_MAX_MSH = 12.0
+
+
+@dataclass(frozen=True)
+class Outline:
+    """An irregular closed outline: radius factor 1 + sum a_k cos(k theta + phase_k)."""
+
+    amplitudes: tuple[float, ...]
+    phases: tuple[float, ...]
+
+    @classmethod
+    def random(cls, rng: np.random.Generator, roughness: float) -> "Outline":
+        orders = 4
+        return cls(tuple(rng.uniform(0, roughness, orders) / np.arange(1, orders + 1)),
+                   tuple(rng.uniform(0, 2 * np.pi, orders)))
+
+    def factor(self, theta: np.ndarray) -> np.ndarray:
+        out = np.ones_like(theta)
+        for k, (amp, phase) in enumerate(zip(self.amplitudes, self.phases), start=2):
+            out += amp * np.cos(k * theta + phase)
+        return out
+
+
+@dataclass(frozen=True)
+class Spot:
+    lat: float
+    lon: float
+    area_msh: float
+    umbra_ratio: float  # penumbra radius / umbra radius (2.4-2.65); 1 for a pore
+    umbra_intensity: float
+    penumbra_intensity: float
+    outline: Outline
+    umbra_outline: Outline
+
+    @property
+    def is_pore(self) -> bool:
+        return self.umbra_ratio == 1.0
+
+
+@dataclass(frozen=True)
+class ActiveRegion:
+    lat: float
+    lon: float
+    plage_radius_deg: float
+    plage_outline: Outline
+    spots: tuple[Spot, ...]
+
+
+def random_spot(rng: np.random.Generator, lat: float, lon: float) -> Spot:
+    area = float(np.clip(rng.lognormal(np.log(AREA_MEDIAN_MSH), AREA_SIGMA), *AREA_RANGE_MSH))
+    pore = area < PORE_MAX_MSH
+    return Spot(
+        lat=lat, lon=lon, area_msh=area,
+        umbra_ratio=1.0 if pore else float(rng.uniform(2.4, 2.65)),
+        umbra_intensity=photometry.umbra_contrast(area, rng),
+        penumbra_intensity=photometry.penumbra_contrast(rng),
+        outline=Outline.random(rng, 0.25), umbra_outline=Outline.random(rng, 0.3),
+    )
+
+
+def random_active_region(rng: np.random.Generator) -> ActiveRegion:
+    lat = float(rng.choice([-1, 1]) * rng.uniform(4.0, MAX_LATITUDE_DEG))
+    lon = float(rng.uniform(-85.0, 85.0))
+    n_spots = 1 + rng.poisson(2.0)
+    spots = tuple(
+        random_spot(rng, float(np.clip(lat + rng.normal(0, 1.5), -MAX_LATITUDE_DEG, MAX_LATITUDE_DEG)),
+                    lon + float(rng.normal(0, 3.0)))
+        for _ in range(n_spots)
+    )
+    return ActiveRegion(lat, lon, float(rng.uniform(4.0, 8.0)), Outline.random(rng, 0.35), spots)
+
+
+def _footprint(disk: Disk, size: int, lat: float, lon: float, radius_px: float, outline: Outline):
+    """Pixels inside a projected irregular circle: (bounding-box slices, boolean mask), or None if hidden.
+
+    The circle lies on the sphere, so on the image it is squeezed by mu along the radial direction.
+    """
+    x0, y0, mu0 = disk.project(lat, lon)
+    if mu0 <= 0.02 or radius_px <= 0:
+        return None
+    reach = radius_px * 1.6 + 2
+    r0, r1 = int(max(np.floor(y0 - reach), 0)), int(min(np.ceil(y0 + reach) + 1, size))
+    c0, c1 = int(max(np.floor(x0 - reach), 0)), int(min(np.ceil(x0 + reach) + 1, size))
+    if r0 >= r1 or c0 >= c1:
+        return None
+    y, x = np.mgrid[r0:r1, c0:c1].astype(np.float32)
+    dx, dy = x - x0, y - y0
+    radial = np.array([x0 - disk.center_x, y0 - disk.center_y])
+    norm = np.hypot(*radial)
+    ex, ey = (radial / norm) if norm > 1e-6 else (1.0, 0.0)
+    along = (dx * ex + dy * ey) / mu0
+    across = -dx * ey + dy * ex
+    rho, theta = np.hypot(along, across), np.arctan2(across, along)
+    inside = rho < radius_px * outline.factor(theta)
+    return (slice(r0, r1), slice(c0, c1)), inside
+
+
+def spot_radius_px(area_msh: float, disk_radius: float) -> float:
+    """Radius of a circle covering ``area_msh`` of the visible hemisphere (2 pi R^2 * 1e-6 per MSH)."""
+    return disk_radius * np.sqrt(2e-6 * area_msh)
+
+
+def render(disk: Disk, size: int, mu: np.ndarray, regions: list[ActiveRegion]) -> tuple[np.ndarray, np.ndarray]:
+    """Return (intensity factor relative to the quiet Sun, PSPT codes) for the given regions."""
+    factor = np.ones((size, size), np.float32)
+    codes = np.where(mu > 0, pspt.QUIET_SUN, pspt.OFF_DISK).astype(np.uint8)
+    on_disk = mu > 0
+    # Plage first, spots over it: a spot pixel is a spot whatever surrounds it.
+    for region in regions:
+        radius = disk.radius * np.radians(region.plage_radius_deg)
+        for scale, code in ((1.4, pspt.ACTIVE_NETWORK), (1.0, pspt.PLAGE), (0.5, pspt.FACULAE)):
+            hit = _footprint(disk, size, region.lat, region.lon, radius * scale, region.plage_outline)
+            if hit is None:
+                continue
+            box, inside = hit
+            inside &= on_disk[box]
+            codes[box][inside] = code
+            boost = {pspt.ACTIVE_NETWORK: 0.2, pspt.PLAGE: 0.5, pspt.FACULAE: 1.0}[code]
+            factor[box][inside] = 1.0 + boost * photometry.facular_contrast(mu[box][inside])
+    for region in regions:
+        for spot in region.spots:
+            outer = spot_radius_px(spot.area_msh, disk.radius)
+            layers = [(outer / spot.umbra_ratio, spot.umbra_outline, pspt.UMBRA, spot.umbra_intensity)]
+            if not spot.is_pore:
+                layers.insert(0, (outer, spot.outline, pspt.PENUMBRA, spot.penumbra_intensity))
+            for radius, outline, code, intensity in layers:
+                hit = _footprint(disk, size, spot.lat, spot.lon, radius, outline)
+                if hit is None:
+                    continue
+                box, inside = hit
+                inside &= on_disk[box]
+                codes[box][inside] = code
+                factor[box][inside] = intensity
+    # The archive's rule: near the limb (mu < 0.15) every disk pixel is quiet Sun.
+    codes[on_disk & (mu < pspt.LIMB_MU)] = pspt.QUIET_SUN
+    return factor, codes
