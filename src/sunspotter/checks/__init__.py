@@ -1,0 +1,1 @@
+"""great-expectations suites that stand between pipeline stages."""

@@ -1,0 +1,111 @@
+"""Checks on the raw archive: every image has a readable mask of the same shape, with valid codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import great_expectations.expectations as gxe
+import numpy as np
+import pandas as pd
+
+from sunspotter import pspt
+from sunspotter.checks.suite import Outcome, Rule, validate
+
+SUITE = "raw_fits"
+
+
+def _header_ok(header) -> bool:
+    """Required keys present; the date parses; the disk geometry is numeric."""
+    try:
+        dt.datetime.fromisoformat(str(header["DATE_OBS"]))
+        return all(np.isfinite(float(header[k])) for k in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY, "WAVELNTH"))
+    except (KeyError, ValueError, TypeError):
+        return False
+
+
+def _describe_fits(path: Path, prefix: str) -> tuple[dict, np.ndarray | None]:
+    """One file's facts as columns named ``<prefix>_...``, and its data (None when unreadable)."""
+    facts = {f"{prefix}_readable": False, f"{prefix}_error": "", f"{prefix}_height": -1, f"{prefix}_width": -1,
+             f"{prefix}_ndim": -1, f"{prefix}_dtype": "", f"{prefix}_nonfinite": -1, f"{prefix}_header_ok": False}
+    try:
+        data, header = pspt.read_fits(path)
+    except pspt.PSPTFileError as err:
+        facts[f"{prefix}_error"] = str(err)
+        return facts, None
+    facts.update({
+        f"{prefix}_readable": True, f"{prefix}_ndim": data.ndim, f"{prefix}_dtype": str(data.dtype),
+        f"{prefix}_height": data.shape[0] if data.ndim == 2 else -1,
+        f"{prefix}_width": data.shape[1] if data.ndim == 2 else -1,
+        f"{prefix}_nonfinite": int(np.count_nonzero(~np.isfinite(data))) if data.dtype.kind == "f" else 0,
+        f"{prefix}_header_ok": _header_ok(header),
+    })
+    return facts, data
+
+
+def _describe_image(raw_dir: Path, path: Path, obs: pspt.Observation) -> dict:
+    row = {"file": path.name, "name_ok": True, "observation": obs.key, "orphan_mask": False}
+    image_facts, _ = _describe_fits(path, "image")
+    row.update(image_facts)
+    mask_path = raw_dir / obs.file_name("M")
+    row["mask_present"] = mask_path.exists()
+    mask_facts, codes = _describe_fits(mask_path, "mask") if mask_path.exists() else ({}, None)
+    row.update(mask_facts)
+    row["shapes_match"] = bool(row["image_readable"] and row.get("mask_readable")
+                               and (row["image_height"], row["image_width"]) == (row["mask_height"], row["mask_width"]))
+    row["invalid_codes"] = int(np.count_nonzero(~np.isin(codes, list(pspt.VALID_MASK_CODES)))) if codes is not None else -1
+    row["disk_pixels"] = int(np.count_nonzero(codes)) if codes is not None else -1
+    return row
+
+
+def describe_raw(raw_dir: Path, image_filter: str) -> pd.DataFrame:
+    """One row per image (joined with its mask), per stray file, and per mask without an image."""
+    raw_dir = Path(raw_dir)
+    rows, images = [], set()
+    for path in sorted(p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
+        try:
+            obs, letter = pspt.parse_file_name(path.name)
+        except pspt.PSPTFileError:
+            rows.append({"file": path.name, "name_ok": False})
+            continue
+        if letter == image_filter:
+            images.add(obs)
+            rows.append(_describe_image(raw_dir, path, obs))
+    for path in sorted(raw_dir.glob("*.HW.M.P.rdc.fits*")):
+        obs, _ = pspt.parse_file_name(path.name)
+        if obs not in images:
+            rows.append({"file": path.name, "name_ok": True, "observation": obs.key, "orphan_mask": True})
+    table = pd.DataFrame(rows)
+    defaults = {"orphan_mask": False, "mask_present": False, "image_readable": False, "mask_readable": False,
+                "image_header_ok": False, "shapes_match": False, "image_nonfinite": -1, "invalid_codes": -1,
+                "image_height": -1, "image_width": -1, "disk_pixels": -1, "observation": ""}
+    for column, default in defaults.items():
+        if column not in table:
+            table[column] = default
+        table[column] = table[column].fillna(default).astype(type(default))
+    return table
+
+
+def raw_rules(image_size: int) -> list[Rule]:
+    return [
+        Rule("file name follows YYYYMMDD.HHMM.HW.<F>.P.rdc.fits[.gz]", gxe.ExpectColumnValuesToBeInSet(column="name_ok", value_set=[True])),
+        Rule("image is readable FITS with data", gxe.ExpectColumnValuesToBeInSet(column="image_readable", value_set=[True])),
+        Rule("every image has its mask (…HW.M.P.rdc.fits.gz)", gxe.ExpectColumnValuesToBeInSet(column="mask_present", value_set=[True])),
+        Rule("every mask has its image", gxe.ExpectColumnValuesToBeInSet(column="orphan_mask", value_set=[False])),
+        Rule("mask is readable FITS with data", gxe.ExpectColumnValuesToBeInSet(column="mask_readable", value_set=[True])),
+        Rule(f"image is {image_size} x {image_size}", gxe.ExpectColumnValuesToBeBetween(column="image_height", min_value=image_size, max_value=image_size)),
+        Rule(f"image is {image_size} x {image_size}", gxe.ExpectColumnValuesToBeBetween(column="image_width", min_value=image_size, max_value=image_size)),
+        Rule("image and mask have the same shape", gxe.ExpectColumnValuesToBeInSet(column="shapes_match", value_set=[True])),
+        Rule("image has no NaN or Inf", gxe.ExpectColumnValuesToBeBetween(column="image_nonfinite", min_value=0, max_value=0)),
+        Rule("mask codes are within {0, 2, ..., 8}", gxe.ExpectColumnValuesToBeBetween(column="invalid_codes", min_value=0, max_value=0)),
+        Rule("mask marks a solar disk (some non-zero codes)", gxe.ExpectColumnValuesToBeBetween(column="disk_pixels", min_value=1)),
+        Rule("header has DATE_OBS, WAVELNTH, CENTER_X, CENTER_Y, RADIUS, all parsable",
+             gxe.ExpectColumnValuesToBeInSet(column="image_header_ok", value_set=[True])),
+        Rule("no observation appears twice", gxe.ExpectColumnValuesToBeUnique(column="observation")),
+    ]
+
+
+def check_raw(raw_dir: Path, image_filter: str, image_size: int) -> tuple[Outcome, int]:
+    table = describe_raw(raw_dir, image_filter)
+    rules = raw_rules(image_size)
+    return validate(SUITE, table, rules, id_column="file"), len(rules)

@@ -1,0 +1,97 @@
+"""Run a list of expectations on a metadata table and turn failures into a message a person can act on.
+
+great-expectations validates tables, so each suite first describes its files or tiles as one row
+each (shape, dtype, code counts, ...), then checks that table. A failure names the rows (files or
+tiles) that broke each rule.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sunspotter.pspt import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+MAX_NAMED = 10
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation and the plain-language rule it enforces."""
+
+    rule: str
+    expectation: object  # a great_expectations.expectations.Expectation
+
+
+class ValidationFailed(RuntimeError):
+    """Some rows broke some rules; the message lists them."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    suite: str
+    success: bool
+    rows: int
+    failures: list[dict]  # {"rule", "expectation", "unexpected": [ids]}
+
+    def summary(self) -> dict:
+        return {"suite": self.suite, "success": self.success, "rows_checked": self.rows,
+                "rules_checked": None, "failed_rules": len(self.failures), "failures": self.failures}
+
+    def message(self) -> str:
+        lines = [f"validation suite '{self.suite}' failed {len(self.failures)} rule(s):"]
+        for failure in self.failures:
+            named = failure["unexpected"][:MAX_NAMED]
+            more = len(failure["unexpected"]) - len(named)
+            lines.append(f"  - {failure['rule']}: " + ", ".join(map(str, named)) + (f" (+{more} more)" if more > 0 else ""))
+        return "\n".join(lines)
+
+
+def _exception_text(info: dict) -> str:
+    """The first exception message in a result's exception_info (flat, or keyed by metric)."""
+    candidates = [info] + [v for v in info.values() if isinstance(v, dict)]
+    for candidate in candidates:
+        if candidate.get("raised_exception") or candidate.get("exception_message"):
+            return str(candidate.get("exception_message", "")).splitlines()[0][:200]
+    return ""
+
+
+def validate(suite_name: str, table: pd.DataFrame, rules: list[Rule], id_column: str) -> Outcome:
+    """Check ``table`` against ``rules``; each failure lists the ``id_column`` values of the offending rows."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (context.data_sources.add_pandas(suite_name).add_dataframe_asset(suite_name)
+             .add_batch_definition_whole_dataframe(suite_name))
+    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
+    for rule in rules:
+        suite.add_expectation(rule.expectation)
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+    result = definition.run(batch_parameters={"dataframe": table.reset_index(drop=True)},
+                            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [id_column]})
+    by_id = {checked.expectation_config.id: checked for checked in result.results}
+    failures = []
+    for rule in rules:
+        checked = by_id[rule.expectation.id]
+        if checked.success:
+            continue
+        details = checked.result or {}
+        offenders = [row.get(id_column) if isinstance(row, dict) else row
+                     for row in details.get("unexpected_index_list") or []]
+        if not offenders:
+            offenders = [_exception_text(checked.exception_info) or "the table as a whole"]
+        failures.append({"rule": rule.rule, "expectation": type(rule.expectation).__name__,
+                         "unexpected": sorted({str(o) for o in offenders})})
+    return Outcome(suite_name, not failures, len(table), failures)
+
+
+def write_summary(outcome: Outcome, path: Path, rules_checked: int) -> None:
+    summary = outcome.summary() | {"rules_checked": rules_checked}
+    atomic_write_bytes(Path(path), (json.dumps(summary, indent=2) + "\n").encode())

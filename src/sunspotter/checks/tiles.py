@@ -1,0 +1,82 @@
+"""Checks on the tile dataset: ids, shapes, binary masks, labels that agree with masks, clean splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import great_expectations.expectations as gxe
+import numpy as np
+import pandas as pd
+
+from sunspotter import tiles
+from sunspotter.checks.suite import Outcome, Rule, validate
+
+SUITE = "tiles"
+
+
+def describe_tiles(tiles_dir: Path) -> pd.DataFrame:
+    """The tile index joined with facts read back from the shards (streamed, one tile at a time)."""
+    import tensorflow as tf
+
+    index = tiles.read_index(tiles_dir)
+    tile_size = tiles.read_meta(tiles_dir)["tile_size"]
+    facts = []
+    for shard in sorted(index["shard"].unique()):
+        for offset, record in enumerate(tf.data.TFRecordDataset(str(Path(tiles_dir) / shard))):
+            tile_id, image, mask, label = (t.numpy() for t in tiles.parse_tile(record, tile_size))
+            facts.append({"tile_id": tile_id.decode(), "shard_read": shard, "offset_read": offset,
+                          "image_nonfinite": int(np.count_nonzero(~np.isfinite(image))),
+                          "mask_nonbinary": int(np.count_nonzero((mask != 0) & (mask != 1))),
+                          "stored_label": int(label), "mask_sum": int(mask.sum())})
+    read_back = pd.DataFrame(facts)
+    table = index.merge(read_back, on="tile_id", how="outer", indicator=True)
+    table["in_index_and_shards"] = table.pop("_merge") == "both"
+    table["location_matches"] = (table["shard"] == table["shard_read"]) & (table["offset"] == table["offset_read"])
+    table["label_matches_mask"] = (table["label"] == (table["mask_sum"] > 0)) & (table["stored_label"] == table["label"])
+    table["sunspot_pixels_match"] = table["sunspot_pixels"] == table["mask_sum"]
+    splits_per_date = index.groupby("date")["split"].nunique()
+    table["date_in_one_split"] = table["date"].map(splits_per_date).fillna(0) == 1
+    # A tile count per observation far from the disk's area in tiles means tiling went wrong.
+    counts = index.groupby("observation")["tile_id"].count()
+    expected = np.pi * index.groupby("observation")["disk_radius"].first() ** 2 / tile_size**2
+    table["tile_count_ratio"] = table["observation"].map(counts / expected).astype(float)
+    table["tile_id"] = table["tile_id"].astype(str)
+    return table
+
+
+def tile_rules(tile_count_bounds: tuple[float, float]) -> list[Rule]:
+    low, high = tile_count_bounds
+    return [
+        Rule("tile ids are unique", gxe.ExpectColumnValuesToBeUnique(column="tile_id")),
+        Rule("every indexed tile is in a shard and every shard tile is indexed",
+             gxe.ExpectColumnValuesToBeInSet(column="in_index_and_shards", value_set=[True])),
+        Rule("index shard/offset point at the tile", gxe.ExpectColumnValuesToBeInSet(column="location_matches", value_set=[True])),
+        Rule("tile pixels are finite", gxe.ExpectColumnValuesToBeBetween(column="image_nonfinite", min_value=0, max_value=0)),
+        Rule("tile masks are binary (0 or 1)", gxe.ExpectColumnValuesToBeBetween(column="mask_nonbinary", min_value=0, max_value=0)),
+        Rule("label == any sunspot pixel in the mask", gxe.ExpectColumnValuesToBeInSet(column="label_matches_mask", value_set=[True])),
+        Rule("indexed sunspot pixel count equals the mask's", gxe.ExpectColumnValuesToBeInSet(column="sunspot_pixels_match", value_set=[True])),
+        Rule("split is train, val or test", gxe.ExpectColumnValuesToBeInSet(column="split", value_set=["train", "val", "test"])),
+        Rule("no observation date is in two splits", gxe.ExpectColumnValuesToBeInSet(column="date_in_one_split", value_set=[True])),
+        Rule("disk fraction is in (0, 1]", gxe.ExpectColumnValuesToBeBetween(column="disk_fraction", min_value=0, max_value=1, strict_min=True)),
+        Rule(f"tiles per observation are {low}-{high} x the disk area in tiles",
+             gxe.ExpectColumnValuesToBeBetween(column="tile_count_ratio", min_value=low, max_value=high)),
+    ]
+
+
+def balance_rules(min_positive: float, max_positive: float) -> list[Rule]:
+    """Class balance of the training split, checked on a one-row table."""
+    return [Rule(f"training tiles with a sunspot are {min_positive:.0%}-{max_positive:.0%} of all",
+                 gxe.ExpectColumnValuesToBeBetween(column="positive_fraction", min_value=min_positive, max_value=max_positive))]
+
+
+def check_tiles(tiles_dir: Path, min_positive: float, max_positive: float) -> tuple[Outcome, int, pd.DataFrame]:
+    """Per-tile rules plus the training split's class balance, reported as one outcome."""
+    table = describe_tiles(tiles_dir)
+    rules = tile_rules((0.8, 1.6))
+    outcome = validate(SUITE, table, rules, id_column="tile_id")
+    train = table[table["split"] == "train"]
+    balance = pd.DataFrame({"split": ["train"], "positive_fraction": [float(train["label"].mean()) if len(train) else 0.0]})
+    balance_outcome = validate(f"{SUITE}_balance", balance, balance_rules(min_positive, max_positive), id_column="split")
+    merged = Outcome(SUITE, outcome.success and balance_outcome.success, outcome.rows,
+                     outcome.failures + balance_outcome.failures)
+    return merged, len(rules) + 1, table
