@@ -1,0 +1,22 @@
+"""Tile classifier: does this tile contain a sunspot? Conv/MaxPool blocks and a dense head, as in the original."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def build_classifier(tile_size: int, filters: list[int], channels: int = 1) -> keras.Model:
+    """Return an uncompiled model mapping a (tile, tile, channels) image to P(sunspot)."""
+    inputs = keras.Input((tile_size, tile_size, channels), name="tile")
+    x = inputs
+    for n in filters:
+        x = layers.Conv2D(n, 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(n, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D()(x)
+    # Global max pooling: one dark spot anywhere in the tile is enough to say "yes".
+    x = layers.GlobalMaxPooling2D()(x)
+    x = layers.Dense(64, activation="relu")(x)
+    x = layers.Dropout(0.2)(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="p_sunspot")(x)
+    return keras.Model(inputs, outputs, name="sunspot_classifier")

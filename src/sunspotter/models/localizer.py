@@ -1,0 +1,27 @@
+"""Pixel localizer: a small U-Net that gives each pixel a probability of being sunspot."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def _block(x, n: int):
+    x = layers.Conv2D(n, 3, padding="same", activation="relu")(x)
+    return layers.Conv2D(n, 3, padding="same", activation="relu")(x)
+
+
+def build_localizer(tile_size: int, filters: list[int], channels: int = 1) -> keras.Model:
+    """Return an uncompiled encoder-decoder; input and output are (tile, tile, channels) and (tile, tile, 1)."""
+    inputs = keras.Input((tile_size, tile_size, channels), name="tile")
+    skips, x = [], inputs
+    for n in filters[:-1]:
+        x = _block(x, n)
+        skips.append(x)
+        x = layers.MaxPooling2D()(x)
+    x = _block(x, filters[-1])
+    for n, skip in zip(reversed(filters[:-1]), reversed(skips)):
+        x = layers.Conv2DTranspose(n, 2, strides=2, padding="same")(x)
+        x = _block(layers.Concatenate()([x, skip]), n)
+    outputs = layers.Conv2D(1, 1, activation="sigmoid", name="p_sunspot")(x)
+    return keras.Model(inputs, outputs, name="sunspot_localizer")

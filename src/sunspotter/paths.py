@@ -1,0 +1,22 @@
+"""Where each stage reads and writes, relative to the repo root; dvc.yaml declares the same paths."""
+
+from pathlib import Path
+
+RAW = Path("data/raw")
+TILES = Path("data/tiles")
+MODELS = Path("models")
+METRICS = Path("metrics")
+REPORTS = Path("reports")
+
+
+def model_file(kind: str) -> Path:
+    return MODELS / f"{kind}.keras"
+
+
+def model_record(kind: str) -> Path:
+    """JSON with the MLflow run id and logged-model URI of a trained model (read by evaluate and register)."""
+    return MODELS / f"{kind}.json"
+
+
+def validation_summary(suite: str) -> Path:
+    return REPORTS / suite / "summary.json"

@@ -1,0 +1,38 @@
+"""What every pipeline stage script shares: logging set-up and turning known failures into one clear line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from sunspotter.checks.suite import ValidationFailed
+from sunspotter.config import ConfigError
+from sunspotter.pspt import PSPTFileError, atomic_write_bytes
+
+#: Failures caused by the input or the params, not by a bug: reported without a traceback.
+USER_ERRORS = (ConfigError, PSPTFileError, ValidationFailed, FileNotFoundError)
+
+
+def stage_main(func):
+    """Run ``func`` as a stage: log to stderr, and on a user error print its message and exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        logging.basicConfig(level=os.environ.get("SUNSPOTTER_LOG", "INFO"), stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as err:
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(1)
+
+    return wrapper
+
+
+def write_json(path: str | Path, payload: dict) -> None:
+    """Write a metrics or summary JSON atomically, keys sorted so unchanged content hashes the same."""
+    atomic_write_bytes(Path(path), (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())

@@ -1,0 +1,110 @@
+"""The one place that knows MLflow: tracking URI, runs, lineage tags and dataset inputs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from pathlib import Path
+
+EXPERIMENT = "sunspotter"
+
+
+def repo_root() -> Path:
+    """The project root: DVC's ``DVC_ROOT`` inside a stage, else the nearest folder holding dvc.yaml."""
+    if os.environ.get("DVC_ROOT"):
+        return Path(os.environ["DVC_ROOT"]).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").exists():
+            return folder
+    return here
+
+
+def tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI`` if set, else an absolute SQLite file in the repo (a relative one moves with cwd)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{repo_root() / 'mlflow.db'}"
+
+
+def artifact_root() -> str:
+    return (repo_root() / "mlartifacts").as_uri()
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo_root(), capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _experiment_id(mlflow) -> str:
+    experiment = mlflow.get_experiment_by_name(EXPERIMENT)
+    if experiment is None:
+        return mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_root())
+    return experiment.experiment_id
+
+
+@contextlib.contextmanager
+def stage_run(stage: str, model: str | None = None, tags: dict | None = None):
+    """Start the MLflow run of one stage, named ``<stage>-<model>``.
+
+    Under ``mlflow run`` the entry run's id arrives in ``MLFLOW_RUN_ID``; every stage would resume and
+    overwrite that run, so it is popped and the stage runs as its child, in the entry run's experiment.
+    """
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri())
+    parent_id = os.environ.pop("MLFLOW_RUN_ID", None)
+    if parent_id:
+        experiment_id = mlflow.get_run(parent_id).info.experiment_id
+    else:
+        experiment_id = _experiment_id(mlflow)
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    name = f"{stage}-{model}" if model else stage
+    all_tags = {"stage": stage, "git_commit": git_commit(), "dvc_exp": os.environ.get("DVC_EXP_NAME", "")}
+    if model:
+        all_tags["model"] = model
+    all_tags.update(tags or {})
+    with mlflow.start_run(run_name=name, experiment_id=experiment_id, parent_run_id=parent_id,
+                          nested=bool(parent_id), tags=all_tags) as run:
+        yield run
+
+
+def dvc_hash(path: str) -> str:
+    """The DVC hash (md5 of the directory listing) DVC recorded for ``path`` in dvc.lock, or '' if none yet."""
+    import yaml
+
+    lock = repo_root() / "dvc.lock"
+    if not lock.exists():
+        return ""
+    stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
+    for stage in stages.values():
+        for out in stage.get("outs", []):
+            if out.get("path") == path:
+                return out.get("md5", "")
+    return ""
+
+
+def log_tiles_input(tiles_dir: Path, index) -> None:
+    """Log the training tiles as the run's dataset input; its digest is DVC's hash of the tile folder."""
+    import mlflow
+
+    train_index = index[index["split"] == "train"].reset_index(drop=True)
+    digest = dvc_hash(str(tiles_dir)) or "unversioned"
+    dataset = mlflow.data.from_pandas(train_index, source=str(tiles_dir), targets="label", name="tiles", digest=digest)
+    mlflow.log_input(dataset, context="training")
+
+
+def client():
+    """An MlflowClient on the project's one tracking URI."""
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=tracking_uri())
+
+
+def log_metrics_to(run_id: str, metrics: dict[str, float]) -> None:
+    """Add metrics to an earlier run (e.g. test metrics to the training run that made the model)."""
+    mlflow_client = client()
+    for name, value in metrics.items():
+        mlflow_client.log_metric(run_id, name, float(value))
