@@ -54,6 +54,7 @@ class TrainModel:
     batch_size: int
     learning_rate: float
     filters: list[int]
+    positive_fraction: float
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ def _check(params: Params) -> None:
         (0 <= tile.min_disk_fraction < 1, "tile.min_disk_fraction must be in [0, 1)"),
         (tile.shards_per_split >= 1, "tile.shards_per_split must be >= 1"),
         (tile.image_filter in ("R",), "tile.image_filter must be 'R' for now"),
+        *((0 < model.positive_fraction < 1, f"train.{kind}.positive_fraction must be in (0, 1)")
+          for kind, model in params.train.items()),
     ]
     for ok, message in rules:
         if not ok:

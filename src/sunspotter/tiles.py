@@ -221,12 +221,16 @@ _TARGETS = {"classifier": _image_label, "localizer": _image_mask}
 _TARGETS_WITH_IDS = {"classifier": _id_image_label, "localizer": _id_image_mask}
 
 
-def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
-                 shuffle: bool = False, seed: int = 0, with_ids: bool = False):
-    """Stream a split from its shards: (image, label) for the classifier, (image, mask) for the localizer.
+def _is_sunspot(tile_id, image, mask, label):
+    return label > 0.5
 
-    Shards are interleaved and tiles shuffled in a bounded buffer, so memory stays flat however big the split.
-    """
+
+def _is_clear(tile_id, image, mask, label):
+    return label < 0.5
+
+
+def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int):
+    """Parsed (id, image, mask, label) of a split: shards interleaved, tiles shuffled in a bounded buffer."""
     import tensorflow as tf
 
     tile_size = read_meta(tiles_dir)["tile_size"]
@@ -238,6 +242,25 @@ def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
                        deterministic=True)
     if shuffle:
         ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(lambda r: parse_tile(r, tile_size), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.map(lambda r: parse_tile(r, tile_size), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
+                 shuffle: bool = False, seed: int = 0, with_ids: bool = False, positive_fraction: float | None = None):
+    """Stream a split from its shards: (image, label) for the classifier, (image, mask) for the localizer.
+
+    Memory stays flat however big the split. With ``positive_fraction`` (for training), sunspot tiles are
+    drawn to that share of the stream, which then repeats forever: pass ``steps_per_epoch`` to ``fit``.
+    Sunspot tiles are a few percent of the disk; without this both models learn to answer "never".
+    """
+    import tensorflow as tf
+
+    if positive_fraction is None:
+        ds = _tile_stream(tiles_dir, split, shuffle, seed)
+    else:
+        positives = _tile_stream(tiles_dir, split, True, seed).filter(_is_sunspot).repeat()
+        negatives = _tile_stream(tiles_dir, split, True, seed + 1).filter(_is_clear).repeat()
+        ds = tf.data.Dataset.sample_from_datasets([positives, negatives], [positive_fraction, 1 - positive_fraction],
+                                                  seed=seed)
     ds = ds.map(_TARGETS_WITH_IDS[target] if with_ids else _TARGETS[target])
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

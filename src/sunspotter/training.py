@@ -60,7 +60,12 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     settings = params.train[kind]
     keras.utils.set_random_seed(params.base.seed)
     tile_size = tiles.read_meta(tiles_dir)["tile_size"]
-    train_ds = tiles.make_dataset(tiles_dir, "train", kind, settings.batch_size, shuffle=True, seed=params.base.seed)
+    index = tiles.read_index(tiles_dir)
+    train_labels = index.loc[index["split"] == "train", "label"]
+    # Oversampling needs both classes in the split (a tiny test config may have no spot at all).
+    oversample = 0 < train_labels.sum() < len(train_labels)
+    train_ds = tiles.make_dataset(tiles_dir, "train", kind, settings.batch_size, shuffle=True, seed=params.base.seed,
+                                  positive_fraction=settings.positive_fraction if oversample else None)
     val_ds = tiles.make_dataset(tiles_dir, "val", kind, settings.batch_size)
 
     def build():
@@ -70,7 +75,9 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     mlflow.log_params({f"train.{kind}.{k}": v for k, v in asdict(settings).items()}
                       | {"base.seed": params.base.seed, "base.tile_size": tile_size, "device": device_name()})
     show_bar = sys.stdout.isatty() if progress is None else progress
-    history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs,
+    # One epoch still means as many tiles as the training split holds.
+    steps = -(-len(train_labels) // settings.batch_size) if oversample else None
+    history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, steps_per_epoch=steps,
                         callbacks=[MlflowEpochLogger()], verbose=1 if show_bar else 2)
 
     out_dir.mkdir(parents=True, exist_ok=True)
