@@ -1,0 +1,36 @@
+import shutil
+
+import pytest
+import yaml
+
+from sunspotter.config import ConfigError, load_params
+from tests.conftest import REPO
+
+
+def _write(tmp_path, change):
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    change(params)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def test_repo_params_load():
+    params = load_params(REPO / "params.yaml")
+    assert params.base.tile_size == 128 and set(params.train) == {"classifier", "localizer"}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: p["base"].update(tile_size=100), "multiple of"),
+    (lambda p: p["train"]["classifier"].update(epoch=3), r"unknown \['epoch'\]"),
+    (lambda p: p["tile"]["split"].update(train=0.9), "sum to 1"),
+    (lambda p: p.pop("evaluate"), "section 'evaluate' must be a mapping"),
+])
+def test_bad_params_are_named(tmp_path, change, message):
+    with pytest.raises(ConfigError, match=message):
+        load_params(_write(tmp_path, change))
+
+
+def test_missing_params_file_is_clear(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read params"):
+        load_params(tmp_path / "nope.yaml")

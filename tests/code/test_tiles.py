@@ -1,0 +1,90 @@
+"""Tiling, masks, date splits and the shard round trip."""
+
+import numpy as np
+import pytest
+
+from sunspotter import pspt, tiles
+
+
+def _disk_codes(size=64, radius=20):
+    y, x = np.mgrid[:size, :size]
+    codes = np.where(np.hypot(x - size / 2, y - size / 2) < radius, pspt.QUIET_SUN, pspt.OFF_DISK).astype(np.uint8)
+    return codes
+
+
+def test_tiles_cover_the_disk_and_drop_empty_space():
+    codes = _disk_codes()
+    codes[30:33, 30:33] = pspt.UMBRA
+    codes[29, 30:33] = pspt.PENUMBRA
+    image = np.arange(64 * 64, dtype=np.float32).reshape(64, 64)
+    kept = list(tiles.tile_pair(image, codes, tile_size=16, min_disk_fraction=0.0))
+    positions = {(t["row"], t["col"]) for t in kept}
+    # The disk (radius 20 around 32, 32) misses the four corner tiles of the 4 x 4 grid.
+    assert positions == {(r, c) for r in range(4) for c in range(4)} - {(0, 0), (0, 3), (3, 0), (3, 3)}
+    by_position = {(t["row"], t["col"]): t for t in kept}
+    centre = by_position[(1, 1)]
+    np.testing.assert_array_equal(centre["image"], image[16:32, 16:32])
+    assert centre["sunspot_pixels"] == 3 + 3 * 3 - 3 * 2 and centre["label"] == 1  # rows 29-31, cols 30-31
+    assert set(np.unique(centre["mask"])) <= {0, 1}
+    for tile in kept:
+        assert tile["label"] == int(tile["mask"].any()) and tile["sunspot_pixels"] == tile["mask"].sum()
+
+
+def test_min_disk_fraction_drops_limb_tiles():
+    codes = _disk_codes()
+    all_tiles = list(tiles.tile_pair(np.zeros((64, 64), np.float32), codes, 16, 0.0))
+    full_only = list(tiles.tile_pair(np.zeros((64, 64), np.float32), codes, 16, 0.99))
+    assert len(full_only) < len(all_tiles)
+    assert all(t["disk_fraction"] == 1.0 for t in full_only)
+
+
+def test_shape_errors_are_clear():
+    with pytest.raises(ValueError, match="differs from mask shape"):
+        list(tiles.tile_pair(np.zeros((64, 64)), np.zeros((32, 32), np.uint8), 16, 0.0))
+    with pytest.raises(ValueError, match="not a multiple of the tile size"):
+        list(tiles.tile_pair(np.zeros((60, 60)), np.zeros((60, 60), np.uint8), 16, 0.0))
+
+
+def test_split_is_by_date_and_deterministic():
+    dates = [f"201401{d:02d}" for d in range(1, 21)] * 2  # two observations a day
+    fractions = {"train": 0.7, "val": 0.15, "test": 0.15}
+    split = tiles.split_by_date(dates, fractions, seed=3)
+    assert split == tiles.split_by_date(dates, fractions, seed=3)
+    assert set(split) == set(dates)
+    counts = {s: sum(v == s for v in split.values()) for s in ("train", "val", "test")}
+    assert counts == {"train": 14, "val": 3, "test": 3}
+
+
+def test_shards_round_trip_through_tf_data(tiny_archive, tmp_path):
+    pairs = tiles.find_pairs(tiny_archive, "R")
+    out = tmp_path / "tiles"
+    index = tiles.write_tiles(pairs, out, tile_size=32, min_disk_fraction=0.0,
+                              split_fractions={"train": 0.5, "val": 0.25, "test": 0.25}, shards_per_split=2,
+                              seed=1, image_filter="R", progress=False)
+    assert index["tile_id"].is_unique
+    assert index.groupby("date")["split"].nunique().max() == 1
+    assert set(index["split"]) == {"train", "val", "test"}
+    # Every tile read back from the shards matches the source pair and the index.
+    pair = pairs[0]
+    image, header = pspt.read_fits(pair.image)
+    codes, _ = pspt.read_fits(pair.mask)
+    scaled = tiles.normalise(image, header)
+    split = index.loc[index["observation"] == pair.observation.key, "split"].iloc[0]
+    seen = 0
+    for ids, images, masks in tiles.make_dataset(out, split, "localizer", 16, with_ids=True):
+        for tile_id, tile_image, tile_mask in zip(ids.numpy(), images.numpy(), masks.numpy()):
+            row = index.set_index("tile_id").loc[tile_id.decode()]
+            if row["observation"] != pair.observation.key:
+                continue
+            window = np.s_[row["row"] * 32:(row["row"] + 1) * 32, row["col"] * 32:(row["col"] + 1) * 32]
+            np.testing.assert_array_equal(tile_image[..., 0], scaled[window])
+            np.testing.assert_array_equal(tile_mask[..., 0], pspt.sunspot_mask(codes[window]))
+            seen += 1
+    assert seen == (index["observation"] == pair.observation.key).sum() > 0
+    assert not list(tmp_path.glob(".tiles.*")), "the staging folder is gone"
+
+
+def test_missing_mask_is_named(tiny_archive, tmp_path):
+    (tmp_path / "20140102.1800.HW.R.P.rdc.fits.gz").write_bytes((tiny_archive / "20140102.1800.HW.R.P.rdc.fits.gz").read_bytes())
+    with pytest.raises(pspt.PSPTFileError, match="20140102.1800.HW.M.P.rdc.fits.gz"):
+        tiles.find_pairs(tmp_path, "R")

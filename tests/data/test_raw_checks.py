@@ -1,0 +1,84 @@
+"""The raw suite passes a good archive and names the file and the rule for each kind of breakage."""
+
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from sunspotter import pspt
+from sunspotter.checks.raw import check_raw
+
+IMAGE = "20140103.1800.HW.R.P.rdc.fits.gz"
+MASK = "20140103.1800.HW.M.P.rdc.fits.gz"
+
+
+@pytest.fixture
+def archive(tiny_archive, tmp_path):
+    copy = tmp_path / "raw"
+    shutil.copytree(tiny_archive, copy)
+    return copy
+
+
+def _rewrite(path, change):
+    data, header = pspt.read_fits(path)
+    data, header = change(data.copy(), header)
+    pspt.write_fits(path, data, header)
+
+
+def _nan_image(data, header):
+    data = data.astype(np.float32)
+    data[5, 5] = np.nan
+    return data, header
+
+
+def _mask_code(code):
+    def change(data, header):
+        data[100, 100] = code
+        return data, header
+    return change
+
+
+def _drop_key(key):
+    def change(data, header):
+        del header[key]
+        return data, header
+    return change
+
+
+def test_good_archive_passes(archive):
+    outcome, rules = check_raw(archive, "R", 256)
+    assert outcome.success, outcome.message()
+    assert outcome.rows == 6 and rules >= 10
+
+
+BREAKAGES = {
+    "truncated gzip": (IMAGE, lambda p: p.write_bytes(p.read_bytes()[:500]), "image is readable FITS"),
+    "not FITS": (IMAGE, lambda p: p.write_bytes(gzip.compress(b"hello, not a FITS file" * 100)), "image is readable FITS"),
+    "empty file": (IMAGE, lambda p: p.write_bytes(b""), "image is readable FITS"),
+    "NaN pixel": (IMAGE, lambda p: _rewrite(p, _nan_image), "no NaN or Inf"),
+    "mask code 1": (MASK, lambda p: _rewrite(p, _mask_code(1)), "mask codes are within"),
+    "mask code 9": (MASK, lambda p: _rewrite(p, _mask_code(9)), "mask codes are within"),
+    "wrong shape": (IMAGE, lambda p: _rewrite(p, lambda d, h: (d[:128], h)), "256 x 256"),
+    "image without mask": (MASK, lambda p: p.unlink(), "every image has its mask"),
+    "mask with no disk": (MASK, lambda p: _rewrite(p, lambda d, h: (np.zeros_like(d), h)), "marks a solar disk"),
+    "missing DATE_OBS": (IMAGE, lambda p: _rewrite(p, _drop_key("DATE_OBS")), "header has DATE_OBS"),
+    "stray file": (None, lambda p: (p.parent / "notes.txt").write_text("x"), "file name follows"),
+    "duplicate observation": (IMAGE, lambda p: shutil.copy(p, p.parent / IMAGE.removesuffix(".gz")), "no observation appears twice"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BREAKAGES))
+def test_breakage_is_caught_naming_file_and_rule(archive, kind):
+    target, breaks, rule = BREAKAGES[kind]
+    breaks(archive / (target or IMAGE))
+    outcome, _ = check_raw(archive, "R", 256)
+    assert not outcome.success
+    message = outcome.message()
+    assert len(outcome.failures) >= 1
+    assert any(rule in f["rule"] for f in outcome.failures), message
+    named = {name for f in outcome.failures for name in f["unexpected"]}
+    assert any("20140103.1800" in n or "notes.txt" in n for n in named), message
+    # The good observations are not blamed.
+    assert not any("20140102.1800" in n for n in named), message

@@ -1,0 +1,134 @@
+"""The whole pipeline on a tiny config, in a fresh clone of this repo, as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+
+
+def _tiny_params(params: dict) -> dict:
+    params["base"].update(image_size=256, tile_size=32)
+    params["acquire"].update(n_observations=8, groups_per_image=8.0, spot_free_fraction=0.0)
+    params["tile"]["shards_per_split"] = 1
+    params["validate"].update(min_positive_fraction=0.0, max_positive_fraction=1.0)
+    for model in ("classifier", "localizer"):
+        params["train"][model].update(epochs=1, batch_size=16, filters=[4, 8, 16])
+    return params
+
+
+def _run(args, cwd, env, timeout=900):
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    """A clone of the committed repo with tiny params, after one full `dvc repro`."""
+    if shutil.which("git") is None:
+        pytest.skip("git is needed to clone the repo")
+    root = tmp_path_factory.mktemp("pipeline")
+    work = root / "sunspotter"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
+    env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", DVC_NO_ANALYTICS="1")
+    _run(["git", "clone", "--quiet", str(REPO), str(work)], root, env)
+    params_path = work / "params.yaml"
+    params_path.write_text(yaml.safe_dump(_tiny_params(yaml.safe_load(params_path.read_text())), sort_keys=False))
+    _run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "tiny params"], work, env)
+    _run(["dvc", "repro"], work, env)
+    return work, env
+
+
+def _registry(work):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=f"sqlite:///{work / 'mlflow.db'}")
+
+
+def test_metrics_exist(clone):
+    work, _ = clone
+    evaluation = json.loads((work / "metrics/evaluate.json").read_text())
+    for name in ("test_accuracy", "test_precision", "test_recall", "test_f1", "test_roc_auc"):
+        assert 0.0 <= evaluation["classifier"][name] <= 1.0
+    for name in ("test_dice", "test_iou"):
+        assert 0.0 <= evaluation["localizer"][name] <= 1.0
+    for model in ("classifier", "localizer"):
+        assert "val_loss" in json.loads((work / f"metrics/train_{model}.json").read_text())
+    assert json.loads((work / "reports/raw/summary.json").read_text())["success"] is True
+
+
+def test_runs_are_in_mlflow_with_lineage(clone):
+    work, _ = clone
+    client = _registry(work)
+    experiment = client.get_experiment_by_name("sunspotter")
+    runs = client.search_runs([experiment.experiment_id])
+    by_name = {run.info.run_name: run for run in runs}
+    assert {"acquire", "validate_raw", "tile", "validate_tiles", "train-classifier", "train-localizer",
+            "evaluate", "register"} <= set(by_name)
+    train = by_name["train-classifier"]
+    assert train.data.tags["stage"] == "train" and len(train.data.tags["git_commit"]) == 40
+    assert "train.classifier.epochs" in train.data.params
+    assert {"train_loss", "val_loss", "val_auc", "test_f1"} <= set(train.data.metrics)
+    assert train.inputs.dataset_inputs[0].dataset.digest == _dvc_tiles_hash(work)[:len(train.inputs.dataset_inputs[0].dataset.digest)]
+
+
+def _dvc_tiles_hash(work):
+    lock = yaml.safe_load((work / "dvc.lock").read_text())
+    return next(out["md5"] for out in lock["stages"]["tile"]["outs"] if out["path"] == "data/tiles")
+
+
+def test_models_are_registered_as_challenger_and_promotable(clone):
+    work, env = clone
+    client = _registry(work)
+    for name in ("sunspot-classifier", "sunspot-localizer"):
+        challenger = client.get_model_version_by_alias(name, "challenger")
+        assert float(challenger.tags["test_accuracy" if "classifier" in name else "test_dice"]) >= 0
+    _run([str(BIN / "sunspotter"), "promote", "classifier"], work, env)
+    champion = client.get_model_version_by_alias("sunspot-classifier", "champion")
+    assert champion.version == client.get_model_version_by_alias("sunspot-classifier", "challenger").version
+    # The registered model loads and answers for a batch of tiles.
+    import mlflow.tensorflow
+    import numpy as np
+
+    mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
+    model = mlflow.tensorflow.load_model("models:/sunspot-localizer@challenger")
+    assert model.predict(np.zeros((2, 32, 32, 1), np.float32), verbose=0).shape == (2, 32, 32, 1)
+
+
+def test_second_repro_does_nothing_quickly(clone):
+    work, env = clone
+    start = time.monotonic()
+    result = _run(["dvc", "repro"], work, env)
+    assert time.monotonic() - start < 5
+    assert "Running stage" not in result.stdout
+
+
+def test_experiment_reruns_training_but_not_data_stages(clone):
+    work, env = clone
+    result = _run(["dvc", "exp", "run", "-S", "train.classifier.epochs=2"], work, env)
+    ran = {line.split("'")[1] for line in result.stdout.splitlines() if line.startswith("Running stage")}
+    assert ran == {"train@classifier", "evaluate", "register"}, result.stdout
+
+
+def test_bad_input_stops_the_pipeline_with_a_clear_message(clone):
+    work, env = clone
+    mask = next((work / "data/raw").glob("*.HW.M.P.rdc.fits.gz"))
+    mask.unlink()
+    result = subprocess.run(["dvc", "repro", "validate_raw"], cwd=work, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode != 0
+    assert "every image has its mask" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
