@@ -82,7 +82,7 @@ def test_runs_are_in_mlflow_with_lineage(clone):
     assert train.data.tags["stage"] == "train" and len(train.data.tags["git_commit"]) == 40
     assert "train.classifier.epochs" in train.data.params
     assert {"train_loss", "val_loss", "val_auc", "test_f1"} <= set(train.data.metrics)
-    assert train.inputs.dataset_inputs[0].dataset.digest == _dvc_tiles_hash(work)[:len(train.inputs.dataset_inputs[0].dataset.digest)]
+    assert train.inputs.dataset_inputs[0].dataset.digest == _dvc_tiles_hash(work)
 
 
 def _dvc_tiles_hash(work):
