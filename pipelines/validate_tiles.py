@@ -1,12 +1,9 @@
 """Stage validate_tiles: check the tile shards and index with great-expectations before training."""
 
-import mlflow
-
 from sunspotter import paths, tracking
-from sunspotter.checks.suite import ValidationFailed, write_summary
 from sunspotter.checks.tiles import check_tiles
 from sunspotter.config import load_params
-from sunspotter.stage import stage_main
+from sunspotter.stage import conclude_validation, stage_main
 
 
 @stage_main
@@ -15,10 +12,7 @@ def main() -> None:
     with tracking.stage_run("validate_tiles"):
         outcome, rules, _ = check_tiles(paths.TILES, params.validate.min_positive_fraction,
                                         params.validate.max_positive_fraction)
-        write_summary(outcome, paths.validation_summary("tiles"), rules)
-        mlflow.log_metrics({"tiles_rows_checked": outcome.rows, "tiles_failed_rules": len(outcome.failures)})
-    if not outcome.success:
-        raise ValidationFailed(f"{paths.TILES}: {outcome.message()}")
+        conclude_validation(outcome, rules, "tiles", paths.TILES)
 
 
 if __name__ == "__main__":

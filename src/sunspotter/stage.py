@@ -36,3 +36,16 @@ def stage_main(func):
 def write_json(path: str | Path, payload: dict) -> None:
     """Write a metrics or summary JSON atomically, keys sorted so unchanged content hashes the same."""
     atomic_write_bytes(Path(path), (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+
+
+def conclude_validation(outcome, rules_checked: int, suite: str, subject: Path) -> None:
+    """Write the suite's JSON summary (a DVC metric), log its counts to the stage's run, stop if anything failed."""
+    import mlflow
+
+    from sunspotter import paths
+    from sunspotter.checks.suite import write_summary
+
+    write_summary(outcome, paths.validation_summary(suite), rules_checked)
+    mlflow.log_metrics({f"{suite}_rows_checked": outcome.rows, f"{suite}_failed_rules": len(outcome.failures)})
+    if not outcome.success:
+        raise ValidationFailed(f"{subject}: {outcome.message()}")

@@ -137,3 +137,55 @@ def test_bad_input_stops_the_pipeline_with_a_clear_message(clone):
         assert "Traceback" not in output
     finally:
         _run(["dvc", "checkout", "--force", "data/raw"], work, env)
+
+
+def test_mlflow_run_logs_the_stage_as_a_child_of_the_entry_run(clone):
+    work, env = clone
+    _run([str(BIN / "mlflow"), "run", ".", "-e", "evaluate", "--env-manager", "local",
+          "--experiment-name", "sunspotter"], work, env | {"MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}"})
+    client = _registry(work)
+    experiment = client.get_experiment_by_name("sunspotter")
+    children = [r for r in client.search_runs([experiment.experiment_id], "tags.stage = 'evaluate'")
+                if "mlflow.parentRunId" in r.data.tags]
+    assert children, "the evaluate stage under `mlflow run` has a parent run"
+    parent = client.get_run(children[0].data.tags["mlflow.parentRunId"])
+    assert parent.data.tags.get("mlflow.project.entryPoint") == "evaluate"
+    assert "classifier_test_f1" in children[0].data.metrics
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_mlflow_ui_serves_the_runs(clone):
+    import urllib.request
+
+    work, env = clone
+    port = _free_port()
+    ui = subprocess.Popen([str(BIN / "mlflow"), "ui", "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}",
+                           "--host", "127.0.0.1", "--port", str(port)], cwd=work, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/get-by-name?experiment_name=sunspotter"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as reply:
+                    experiment = json.load(reply)["experiment"]
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "mlflow ui did not answer within 60 s"
+                time.sleep(1)
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/2.0/mlflow/runs/search", method="POST",
+                                         data=json.dumps({"experiment_ids": [experiment["experiment_id"]]}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            names = {run["info"]["run_name"] for run in json.load(reply)["runs"]}
+        assert {"train-classifier", "train-localizer", "evaluate"} <= names
+    finally:
+        ui.terminate()
+        ui.wait(timeout=30)
