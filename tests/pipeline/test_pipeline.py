@@ -119,8 +119,19 @@ def test_second_repro_does_nothing_quickly(clone):
 def test_experiment_reruns_training_but_not_data_stages(clone):
     work, env = clone
     result = _run(["dvc", "exp", "run", "-S", "train.classifier.epochs=2"], work, env)
-    ran = {line.split("'")[1] for line in result.stdout.splitlines() if line.startswith("Running stage")}
-    assert ran == {"train@classifier", "evaluate", "register"}, result.stdout
+    assert _stages_run(result) == {"train@classifier", "evaluate", "register"}, result.stdout
+    # Back to the baseline: DVC restores training and evaluation from its run cache, but the
+    # registration must really run again so that @challenger is the workspace's model.
+    before = _registry(work).get_model_version_by_alias("sunspot-classifier", "challenger").version
+    _run(["git", "checkout", "params.yaml"], work, env)
+    assert "register" in _stages_run(_run(["dvc", "repro"], work, env))
+    after = _registry(work).get_model_version_by_alias("sunspot-classifier", "challenger")
+    assert int(after.version) > int(before)
+    assert after.tags["run_id"] == json.loads((work / "models/classifier.json").read_text())["run_id"]
+
+
+def _stages_run(result) -> set[str]:
+    return {line.split("'")[1] for line in result.stdout.splitlines() if line.startswith("Running stage")}
 
 
 def test_bad_input_stops_the_pipeline_with_a_clear_message(clone):
