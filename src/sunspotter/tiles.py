@@ -102,7 +102,8 @@ def _example(tile_id: str, image: np.ndarray, mask: np.ndarray, label: int):
         "mask": tf.train.Feature(bytes_list=tf.train.BytesList(value=[np.ascontiguousarray(mask, np.uint8).tobytes()])),
         "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
     }
-    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+    # Features are a protobuf map: without deterministic=True its order, and so the bytes and DVC hash, vary by process.
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
 
 
 def shard_name(split: str, shard: int, n_shards: int) -> str:
