@@ -2,7 +2,6 @@
 
 import sys
 
-import mlflow
 import pandas as pd
 
 from sunspotter import paths, tiles, tracking

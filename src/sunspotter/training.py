@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -13,8 +13,6 @@ import numpy as np
 
 from sunspotter import tiles
 from sunspotter.config import Params
-
-log = logging.getLogger(__name__)
 
 
 def device_name() -> str:
@@ -80,14 +78,20 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, steps_per_epoch=steps,
                         callbacks=[MlflowEpochLogger()], verbose=1 if show_bar else 2)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model_path = out_dir / f"{kind}.keras"
     # Saved and logged without optimizer or custom loss, so it loads anywhere for inference.
     final = build()
     final.set_weights(model.get_weights())
-    final.save(model_path)
+    save_atomically(final, out_dir / f"{kind}.keras")
     example = np.zeros((1, tile_size, tile_size, 1), np.float32)
     signature = mlflow.models.infer_signature(example, final.predict(example, verbose=0))
     info = mlflow.tensorflow.log_model(final, name=kind, signature=signature, input_example=example)
     curves = {metric_name(k): [float(x) for x in v] for k, v in history.history.items()}
-    return {"metrics": {k: v[-1] for k, v in curves.items()}, "history": curves, "model_uri": info.model_uri, "model_path": str(model_path)}
+    return {"metrics": {k: v[-1] for k, v in curves.items()}, "history": curves, "model_uri": info.model_uri}
+
+
+def save_atomically(model, path: Path) -> None:
+    """Save under a temporary name, then rename: a killed run never leaves a half-written model."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    model.save(temporary)
+    os.replace(temporary, path)

@@ -5,7 +5,6 @@ import shutil
 
 import numpy as np
 import pytest
-from astropy.io import fits
 
 from sunspotter import pspt
 from sunspotter.checks.raw import check_raw
