@@ -47,7 +47,10 @@ def clone(tmp_path_factory):
     _run(["git", "clone", "--quiet", str(REPO), str(work)], root, env)
     params_path = work / "params.yaml"
     params_path.write_text(yaml.safe_dump(_tiny_params(yaml.safe_load(params_path.read_text())), sort_keys=False))
-    _run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "tiny params"], work, env)
+    # dvc exp run commits too: give the clone its own identity, whatever the machine's git config.
+    _run(["git", "config", "user.name", "Sunspotter Tests"], work, env)
+    _run(["git", "config", "user.email", "tests@sunspotter.invalid"], work, env)
+    _run(["git", "commit", "-qam", "tiny params"], work, env)
     _run(["dvc", "repro"], work, env)
     return work, env
 
@@ -152,8 +155,9 @@ def test_bad_input_stops_the_pipeline_with_a_clear_message(clone):
 
 def test_mlflow_run_logs_the_stage_as_a_child_of_the_entry_run(clone):
     work, env = clone
+    # Exactly as the README says: no tracking URI set, so MLflow's default (mlflow.db here) is used.
     _run([str(BIN / "mlflow"), "run", ".", "-e", "evaluate", "--env-manager", "local",
-          "--experiment-name", "sunspotter"], work, env | {"MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}"})
+          "--experiment-name", "sunspotter"], work, env)
     client = _registry(work)
     experiment = client.get_experiment_by_name("sunspotter")
     children = [r for r in client.search_runs([experiment.experiment_id], "tags.stage = 'evaluate'")
