@@ -1,24 +1,49 @@
-"""Stage acquire: write the raw PSPT archive (image/mask pairs) to data/raw."""
+"""Stage acquire: write the raw PSPT archive (image/mask pairs) to data/raw, synthetic or from LASP."""
+
+import datetime as dt
 
 import mlflow
 
 from sunspotter import paths, tracking
-from sunspotter.config import load_params
+from sunspotter.config import Params, load_params
+from sunspotter.gallery import write_gallery
 from sunspotter.stage import stage_main
-from sunspotter.synth.archive import SynthConfig, write_archive
+
+
+def synthesise(params: Params) -> int:
+    from sunspotter.synth.archive import SynthConfig, write_archive
+
+    acquire = params.acquire
+    config = SynthConfig(seed=params.base.seed, image_size=params.base.image_size, start_date=acquire.start_date,
+                         n_days=acquire.n_days, filters=tuple(acquire.filters), settings=acquire.synthetic)
+    return len(write_archive(config, paths.RAW))
+
+
+def download(params: Params) -> int:
+    from sunspotter import archive
+
+    acquire, lasp = params.acquire, params.acquire.lasp
+    settings = archive.ArchiveSettings(base_url=lasp.base_url, max_request_bytes=int(lasp.max_request_mb * 1024**2),
+                                       timeout_s=lasp.timeout_s, max_retries=lasp.max_retries)
+    start = dt.date.fromisoformat(acquire.start_date)
+    manifest = archive.download(settings, start, start + dt.timedelta(days=acquire.n_days - 1), acquire.filters,
+                                paths.RAW)
+    return len(manifest.files)
 
 
 @stage_main
 def main() -> None:
     params = load_params()
     acquire = params.acquire
-    config = SynthConfig(seed=params.base.seed, image_size=params.base.image_size, start_date=acquire.start_date,
-                         n_observations=acquire.n_observations, observation_time=acquire.observation_time,
-                         groups_per_image=acquire.groups_per_image, spot_free_fraction=acquire.spot_free_fraction)
     with tracking.stage_run("acquire"):
-        mlflow.log_params({f"acquire.{k}": v for k, v in vars(acquire).items()} | {"base.image_size": config.image_size})
-        files = write_archive(config, paths.RAW)
-        mlflow.log_metric("raw_files", len(files))
+        mlflow.log_params({"acquire.source": acquire.source, "acquire.start_date": acquire.start_date,
+                           "acquire.n_days": acquire.n_days, "acquire.filters": ",".join(acquire.filters),
+                           "base.image_size": params.base.image_size}
+                          | {f"acquire.{acquire.source}.{k}": v for k, v in vars(getattr(acquire, acquire.source)).items()})
+        files = synthesise(params) if acquire.source == "synthetic" else download(params)
+        mlflow.log_metric("raw_files", files)
+        mlflow.log_artifact(str(write_gallery(paths.RAW, paths.REPORTS / "acquire" / "gallery.png",
+                                              params.tile.image_filter)))
 
 
 if __name__ == "__main__":

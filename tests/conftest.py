@@ -7,13 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from sunspotter.config import Synthetic
 from sunspotter.synth.archive import SynthConfig, write_archive
 
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 REPO = Path(__file__).resolve().parents[1]
 
-TINY = SynthConfig(seed=7, image_size=256, start_date="2014-01-02", n_observations=6, observation_time="1800",
-                   groups_per_image=8.0, spot_free_fraction=0.0)
+#: Solar maximum and clear skies: small images that still hold spots on every day.
+CLEAR_MAXIMUM = Synthetic(observation_time="1800", cycle_phase=1.0, dust_rate=0.0, cloud_rate=0.0, bad_seeing_rate=0.0)
+TINY = SynthConfig(seed=7, image_size=256, start_date="2014-01-02", n_days=6, filters=("R", "K"),
+                   settings=CLEAR_MAXIMUM)
 
 
 @pytest.fixture(scope="session")

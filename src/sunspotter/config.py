@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 MODEL_KINDS = ("classifier", "localizer")
+SOURCES = ("synthetic", "lasp")
 SPLITS = ("train", "val", "test")
 
 
@@ -25,13 +26,30 @@ class Base:
 
 
 @dataclass(frozen=True)
+class Synthetic:
+    observation_time: str   # HHMM, UT
+    cycle_phase: float      # 0 = solar minimum, 1 = maximum: how many active regions
+    dust_rate: float        # fraction of frames with dust specks on the optics
+    cloud_rate: float       # ... with thin cloud
+    bad_seeing_rate: float  # ... with bad seeing
+
+
+@dataclass(frozen=True)
+class Lasp:
+    base_url: str
+    max_request_mb: float
+    timeout_s: float
+    max_retries: int
+
+
+@dataclass(frozen=True)
 class Acquire:
-    source: str
+    source: str             # "synthetic" or "lasp"
     start_date: str
-    n_observations: int
-    observation_time: str
-    groups_per_image: float
-    spot_free_fraction: float
+    n_days: int
+    filters: list[str]
+    synthetic: Synthetic
+    lasp: Lasp
 
 
 @dataclass(frozen=True)
@@ -89,19 +107,30 @@ def _build(cls, section: str, values: Any):
     return cls(**values)
 
 
+def _build_acquire(values: Any) -> Acquire:
+    if not isinstance(values, dict):
+        raise ConfigError("params.yaml: section 'acquire' must be a mapping")
+    nested = {"synthetic": Synthetic, "lasp": Lasp}
+    built = {key: _build(cls, f"acquire.{key}", values.get(key)) for key, cls in nested.items()}
+    return _build(Acquire, "acquire", {**values, **built})
+
+
 def _check(params: Params) -> None:
     base, tile = params.base, params.tile
     rules = [
         (base.tile_size > 0 and base.image_size % base.tile_size == 0,
          f"base.image_size ({base.image_size}) must be a multiple of base.tile_size ({base.tile_size})"),
         (base.tile_size % 8 == 0, "base.tile_size must be a multiple of 8 (the localizer pools three times)"),
-        (params.acquire.source == "synthetic", "acquire.source must be 'synthetic' (the LASP client is not built yet)"),
-        (params.acquire.n_observations >= 3, "acquire.n_observations must be >= 3 (one per split at least)"),
+        (params.acquire.source in SOURCES, f"acquire.source must be one of {list(SOURCES)}"),
+        (params.acquire.n_days >= 3, "acquire.n_days must be >= 3 (one per split at least)"),
+        (set(params.acquire.filters) <= {"R", "K"} and params.acquire.filters,
+         "acquire.filters must be a non-empty list of 'R' and 'K'"),
+        (tile.image_filter in params.acquire.filters, "tile.image_filter must be one of acquire.filters"),
+        (0 <= params.acquire.synthetic.cycle_phase <= 1, "acquire.synthetic.cycle_phase must be in [0, 1]"),
         (set(tile.split) == {"train", "val", "test"} and abs(sum(tile.split.values()) - 1) < 1e-6,
          "tile.split must give train, val and test fractions that sum to 1"),
         (0 <= tile.min_disk_fraction < 1, "tile.min_disk_fraction must be in [0, 1)"),
         (tile.shards_per_split >= 1, "tile.shards_per_split must be >= 1"),
-        (tile.image_filter in ("R",), "tile.image_filter must be 'R' for now"),
         *((0 < model.positive_fraction < 1, f"train.{kind}.positive_fraction must be in (0, 1)")
           for kind, model in params.train.items()),
     ]
@@ -124,7 +153,7 @@ def load_params(path: str | os.PathLike = "params.yaml") -> Params:
         raise ConfigError(f"params.yaml: section 'train' must have exactly {list(MODEL_KINDS)}")
     params = Params(
         base=_build(Base, "base", raw.get("base")),
-        acquire=_build(Acquire, "acquire", raw.get("acquire")),
+        acquire=_build_acquire(raw.get("acquire")),
         tile=_build(Tile, "tile", raw.get("tile")),
         validate=_build(Validate, "validate", raw.get("validate")),
         train={kind: _build(TrainModel, f"train.{kind}", train[kind]) for kind in MODEL_KINDS},

@@ -4,12 +4,14 @@ import numpy as np
 
 from sunspotter import pspt
 from sunspotter.synth import photometry
-from sunspotter.synth.archive import render_observation, write_observation
+from sunspotter.synth.archive import Archive, render_observation, write_observation
 from tests.conftest import TINY
+
+ARCHIVE = Archive.create(TINY)
 
 
 def test_masks_agree_with_the_disk_geometry():
-    rendered = render_observation(TINY, 0)
+    rendered = render_observation(ARCHIVE, 0)
     header, codes = rendered.header, rendered.codes
     y, x = np.mgrid[: codes.shape[0], : codes.shape[1]]
     r = np.hypot(x - header["CENTER_X"], y - header["CENTER_Y"]) / header[pspt.RADIUS_KEY]
@@ -22,11 +24,11 @@ def test_masks_agree_with_the_disk_geometry():
 
 
 def test_spots_are_dark_and_masked():
-    rendered = render_observation(TINY, 1)
+    rendered = render_observation(ARCHIVE, 1)
     spot = pspt.sunspot_mask(rendered.codes).astype(bool)
     quiet = rendered.codes == pspt.QUIET_SUN
     assert spot.sum() > 20, "the tiny config puts several spot groups on the disk"
-    image = rendered.image.astype(float)
+    image = rendered.images["R"].astype(float)
     assert image[rendered.codes == pspt.UMBRA].mean() < 0.7 * image[quiet].mean()
 
 
@@ -35,14 +37,16 @@ def test_limb_darkening_matches_neckel_labs():
 
 
 def test_same_config_gives_identical_files(tmp_path):
-    first = write_observation(render_observation(TINY, 2), tmp_path / "a")
-    second = write_observation(render_observation(TINY, 2), tmp_path / "b")
-    assert [p.name for p in first] == ["20140104.1800.HW.R.P.rdc.fits.gz", "20140104.1800.HW.M.P.rdc.fits.gz"]
+    first = write_observation(render_observation(ARCHIVE, 2), tmp_path / "a")
+    second = write_observation(render_observation(ARCHIVE, 2), tmp_path / "b")
+    assert [p.name for p in first] == ["20140104.1800.HW.R.P.rdc.fits.gz", "20140104.1800.HW.K.P.rdc.fits.gz",
+                                       "20140104.1800.HW.M.P.rdc.fits.gz"]
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
 
 
 def test_headers_carry_the_pspt_keys(tiny_archive):
-    for name in ("20140102.1800.HW.R.P.rdc.fits.gz", "20140102.1800.HW.M.P.rdc.fits.gz"):
+    for name in ("20140102.1800.HW.R.P.rdc.fits.gz", "20140102.1800.HW.K.P.rdc.fits.gz",
+                 "20140102.1800.HW.M.P.rdc.fits.gz"):
         _, header = pspt.read_fits(tiny_archive / name)
         for key in (*pspt.REQUIRED_KEYS, "DATE_END", "DARK01", "DARK04"):
             assert key in header, f"{name} lacks {key}"

@@ -21,7 +21,8 @@ BIN = Path(sys.executable).parent
 
 def _tiny_params(params: dict) -> dict:
     params["base"].update(image_size=256, tile_size=32)
-    params["acquire"].update(n_observations=8, groups_per_image=8.0, spot_free_fraction=0.0)
+    params["acquire"]["n_days"] = 8
+    params["acquire"]["synthetic"].update(cycle_phase=1.0)
     params["tile"]["shards_per_split"] = 1
     params["validate"].update(min_positive_fraction=0.0, max_positive_fraction=1.0)
     for model in ("classifier", "localizer"):

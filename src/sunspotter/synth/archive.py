@@ -1,4 +1,12 @@
-"""Render synthetic PSPT observations and write them with the archive's names and headers."""
+"""Render synthetic PSPT observations and write them with the archive's names and headers.
+
+Per observation: red continuum (``R``), Ca II K (``K``) and the mask (``M``), named
+``YYYYMMDD.HHMM.HW.<F>.P.rdc.fits.gz``. Headers carry the PSPT keys (``DATE_OBS``, ``WAVELNTH``,
+``CENTER_X``, ``CENTER_Y``, ``DARK01``..``DARK04``, ``AVGWIDTH``), our radius key ``RADIUS``
+(pixels; the archive's own name for it is unknown), and the synthetic truth about the frame:
+``SYNDUST`` (dust specks present), ``SYNCLOUD`` (peak cloud attenuation, 0 = clear),
+``SYNBLUR`` (seeing blur sigma, pixels) and ``SYNBADSE`` (a bad-seeing frame).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +17,15 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 from astropy.time import Time
-from scipy import ndimage
 
 from sunspotter import pspt
-from sunspotter.synth import features, photometry
+from sunspotter.config import Synthetic
+from sunspotter.synth import features, observing, photometry, regions
 from sunspotter.synth.geometry import disk_for_date
 
-#: Disk-centre counts of the red continuum, well inside int16.
-DISK_CENTRE_COUNTS = 20000.0
+#: Disk-centre counts per filter, well inside int16.
+CENTRE_COUNTS = {"R": 20000.0, "K": 12000.0}
+LIMB_LAWS = {"R": photometry.limb_darkening, "K": photometry.k_limb_darkening}
 EXPOSURE_MINUTES = 6
 
 
@@ -25,26 +34,38 @@ class SynthConfig:
     seed: int
     image_size: int
     start_date: str
-    n_observations: int
-    observation_time: str
-    groups_per_image: float
-    spot_free_fraction: float
+    n_days: int
+    filters: tuple[str, ...]
+    settings: Synthetic
 
 
 @dataclass(frozen=True)
 class Rendered:
     observation: pspt.Observation
-    image: np.ndarray  # int16 counts, red continuum
-    codes: np.ndarray  # uint8 PSPT mask codes
+    images: dict[str, np.ndarray]  # filter letter -> int16 counts
+    codes: np.ndarray              # uint8 PSPT mask codes
     header: fits.Header
 
 
-def observation_for(config: SynthConfig, index: int) -> pspt.Observation:
-    date = dt.date.fromisoformat(config.start_date) + dt.timedelta(days=index)
-    return pspt.Observation(date.strftime("%Y%m%d"), config.observation_time)
+@dataclass(frozen=True)
+class Archive:
+    """What every observation of one archive shares: its config, its active regions and its dust."""
+
+    config: SynthConfig
+    tracks: list[regions.RegionTrack]
+    specks: list[observing.Speck]
+
+    @classmethod
+    def create(cls, config: SynthConfig) -> "Archive":
+        return cls(config, regions.population(config.seed, config.n_days, config.settings.cycle_phase),
+                   observing.dust_specks(config.seed, config.image_size))
+
+    def observation(self, index: int) -> pspt.Observation:
+        date = dt.date.fromisoformat(self.config.start_date) + dt.timedelta(days=index)
+        return pspt.Observation(date.strftime("%Y%m%d"), self.config.settings.observation_time)
 
 
-def _header(obs: pspt.Observation, disk, darks, seeing_px: float, n_regions: int) -> fits.Header:
+def _header(obs: pspt.Observation, disk, darks, conditions: observing.Conditions, n_regions: int) -> fits.Header:
     start = dt.datetime.strptime(obs.key, "%Y%m%d.%H%M")
     end = start + dt.timedelta(minutes=EXPOSURE_MINUTES)
     header = fits.Header()
@@ -57,50 +78,55 @@ def _header(obs: pspt.Observation, disk, darks, seeing_px: float, n_regions: int
     header[pspt.RADIUS_KEY] = (round(disk.radius, 3), "solar disk radius in pixels")
     header["SOLAR_B0"] = (round(disk.b0_deg, 4), "B0 angle, degrees")
     for i, dark in enumerate(darks, start=1):
-        header[f"DARK{i:02d}"] = (float(dark), f"dark level of quadrant {i}, counts")
-    header["AVGWIDTH"] = (round(seeing_px * 2.355, 3), "limb width (seeing FWHM), pixels")
+        header[f"DARK{i:02d}"] = (float(dark), f"residual dark level of quadrant {i}, counts")
+    header["AVGWIDTH"] = (round(conditions.seeing_sigma_px * 2.355, 3), "limb width (seeing FWHM), pixels")
     header["NREGIONS"] = (n_regions, "synthetic active regions on the disk")
+    header["SYNDUST"] = (conditions.dusty, "synthetic: dust specks on the optics")
+    header["SYNCLOUD"] = (round(conditions.cloud_depth, 4), "synthetic: peak thin-cloud attenuation")
+    header["SYNBLUR"] = (round(conditions.seeing_sigma_px, 4), "synthetic: seeing blur sigma, pixels")
+    header["SYNBADSE"] = (conditions.bad_seeing, "synthetic: a bad-seeing frame")
     return header
 
 
-def render_observation(config: SynthConfig, index: int) -> Rendered:
-    """Render one observation. Each observation has its own random stream, so any one can be redone alone."""
+def render_observation(archive: Archive, index: int) -> Rendered:
+    """Render one observation. Each has its own random stream, so any one can be redone alone."""
+    config = archive.config
     rng = np.random.default_rng([config.seed, index])
-    obs = observation_for(config, index)
+    obs = archive.observation(index)
     size = config.image_size
     disk = disk_for_date(dt.date.fromisoformat(obs.iso_date), size, rng)
     mu = disk.mu_map(size)
-    spot_free = rng.random() < config.spot_free_fraction
-    n_regions = 0 if spot_free else int(rng.poisson(config.groups_per_image))
-    regions = [features.random_active_region(rng) for _ in range(n_regions)]
-    factor, codes = features.render(disk, size, mu, regions)
-
-    granulation = ndimage.gaussian_filter(rng.standard_normal((size, size), np.float32), 1.0) * 0.02
-    intensity = DISK_CENTRE_COUNTS * photometry.limb_darkening(mu) * factor * (1 + granulation)
-    intensity[mu <= 0] = 0.0
-    seeing_px = float(rng.uniform(0.6, 1.5)) * max(size / 2048, 0.25)
-    intensity = ndimage.gaussian_filter(intensity, seeing_px)
-    intensity += rng.normal(0.0, 0.001 * DISK_CENTRE_COUNTS, intensity.shape).astype(np.float32)
+    rates = observing.Rates(config.settings.dust_rate, config.settings.cloud_rate, config.settings.bad_seeing_rate)
+    conditions = observing.draw_conditions(rng, rates, size / 2048)
+    when = dt.datetime.strptime(obs.key, "%Y%m%d.%H%M")
+    on_disk = regions.regions_on(archive.tracks, regions.day_number(dt.date.fromisoformat(config.start_date), when))
+    r_factor, k_factor, codes = features.render(disk, size, mu, on_disk, features.network_lanes(rng, size))
+    factors = {"R": r_factor * observing.granulation(rng, size), "K": k_factor}
     darks = np.round(rng.uniform(80, 160, 4), 1)
-    half = size // 2
-    for quadrant, (rows, cols) in enumerate([(slice(0, half), slice(0, half)), (slice(0, half), slice(half, None)),
-                                              (slice(half, None), slice(0, half)), (slice(half, None), slice(half, None))]):
-        intensity[rows, cols] += darks[quadrant]
-    image = np.clip(np.round(intensity), 0, np.iinfo(np.int16).max).astype(np.int16)
-    return Rendered(obs, image, codes, _header(obs, disk, darks, seeing_px, n_regions))
+    images = {}
+    for letter in config.filters:
+        sun = CENTRE_COUNTS[letter] * LIMB_LAWS[letter](mu) * factors[letter]
+        sun[mu <= 0] = 0.0
+        counts = observing.observe(sun, rng, conditions, archive.specks, darks, CENTRE_COUNTS[letter])
+        images[letter] = np.clip(np.round(counts), 0, np.iinfo(np.int16).max).astype(np.int16)
+    visible = sum(1 for region in on_disk if disk.project(region.lat, region.lon)[2] > 0)
+    return Rendered(obs, images, codes, _header(obs, disk, darks, conditions, visible))
 
 
 def write_observation(rendered: Rendered, out_dir: Path) -> list[Path]:
-    """Write the red-continuum image and its mask under their archive names."""
+    """Write each filter's image and the mask under their archive names."""
     obs = rendered.observation
-    image_header = rendered.header.copy()
-    image_header["WAVELNTH"] = (pspt.WAVELENGTH_NM["R"], "filter central wavelength, nm")
+    paths = []
+    for letter, image in rendered.images.items():
+        header = rendered.header.copy()
+        header["WAVELNTH"] = (pspt.WAVELENGTH_NM[letter], "filter central wavelength, nm")
+        paths.append(out_dir / obs.file_name(letter))
+        pspt.write_fits(paths[-1], image, header)
     mask_header = rendered.header.copy()
     mask_header["WAVELNTH"] = (pspt.WAVELENGTH_NM["R"], "wavelength of the image the mask describes, nm")
     mask_header["MASKCODE"] = ("0 off,2 quiet,3 net,4 act.net,5 plage,6 fac,7 umbra,8 penumbra", "")
-    paths = [out_dir / obs.file_name("R"), out_dir / obs.file_name("M")]
-    pspt.write_fits(paths[0], rendered.image, image_header)
-    pspt.write_fits(paths[1], rendered.codes, mask_header)
+    paths.append(out_dir / obs.file_name("M"))
+    pspt.write_fits(paths[-1], rendered.codes, mask_header)
     return paths
 
 
@@ -110,7 +136,8 @@ def write_archive(config: SynthConfig, out_dir: Path, progress: bool = True) -> 
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    archive = Archive.create(config)
     written: list[Path] = []
-    for index in tqdm(range(config.n_observations), desc="synthesising", unit="obs", disable=not progress):
-        written += write_observation(render_observation(config, index), out_dir)
+    for index in tqdm(range(config.n_days), desc="synthesising", unit="obs", disable=not progress):
+        written += write_observation(render_observation(archive, index), out_dir)
     return written

@@ -1,8 +1,8 @@
-"""Active regions: sunspot groups (umbra, penumbra, pores) and the plage around them.
+"""Sunspots, plage and network drawn into the maps that the images and the mask share.
 
-Features are drawn in heliographic coordinates and projected onto the disk, so they are
-foreshortened toward the limb. Each one is rendered once into two maps that the image and the
-mask share: an intensity factor and a PSPT code. That is what makes the masks exact.
+Features are placed in heliographic coordinates and projected onto the disk, so they are
+foreshortened toward the limb. Each one is rendered once into a PSPT code map; the red-continuum
+and Ca II K contrasts are looked up from that same map, which is what makes the masks exact.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from sunspotter import pspt
 from sunspotter.synth import photometry
 from sunspotter.synth.geometry import Disk
 
-MAX_LATITUDE_DEG = 35.0
-#: Spot areas (whole spot, millionths of a hemisphere) are log-normal (PSPT.md).
-AREA_MEDIAN_MSH, AREA_SIGMA, AREA_RANGE_MSH = 60.0, 1.0, (3.0, 3000.0)
-#: Below this area a spot is a pore: umbra only, no penumbra.
-PORE_MAX_MSH = 12.0
+#: Supergranular network cells are about 30 Mm, some 40 arcsec: the lanes are drawn at this scale (pixels at 2048).
+NETWORK_SCALE_PX = 14.0
+#: Fraction of the quiet disk that is bright network in Ca II K.
+NETWORK_FRACTION = 0.18
 
 
 @dataclass(frozen=True)
@@ -67,30 +67,6 @@ class ActiveRegion:
     spots: tuple[Spot, ...]
 
 
-def random_spot(rng: np.random.Generator, lat: float, lon: float) -> Spot:
-    area = float(np.clip(rng.lognormal(np.log(AREA_MEDIAN_MSH), AREA_SIGMA), *AREA_RANGE_MSH))
-    pore = area < PORE_MAX_MSH
-    return Spot(
-        lat=lat, lon=lon, area_msh=area,
-        umbra_ratio=1.0 if pore else float(rng.uniform(2.4, 2.65)),
-        umbra_intensity=photometry.umbra_contrast(area, rng),
-        penumbra_intensity=photometry.penumbra_contrast(rng),
-        outline=Outline.random(rng, 0.25), umbra_outline=Outline.random(rng, 0.3),
-    )
-
-
-def random_active_region(rng: np.random.Generator) -> ActiveRegion:
-    lat = float(rng.choice([-1, 1]) * rng.uniform(4.0, MAX_LATITUDE_DEG))
-    lon = float(rng.uniform(-85.0, 85.0))
-    n_spots = 1 + rng.poisson(2.0)
-    spots = tuple(
-        random_spot(rng, float(np.clip(lat + rng.normal(0, 1.5), -MAX_LATITUDE_DEG, MAX_LATITUDE_DEG)),
-                    lon + float(rng.normal(0, 3.0)))
-        for _ in range(n_spots)
-    )
-    return ActiveRegion(lat, lon, float(rng.uniform(4.0, 8.0)), Outline.random(rng, 0.35), spots)
-
-
 def _footprint(disk: Disk, size: int, lat: float, lon: float, radius_px: float, outline: Outline):
     """Pixels inside a projected irregular circle: (bounding-box slices, boolean mask), or None if hidden.
 
@@ -121,23 +97,37 @@ def spot_radius_px(area_msh: float, disk_radius: float) -> float:
     return disk_radius * np.sqrt(2e-6 * area_msh)
 
 
-def render(disk: Disk, size: int, mu: np.ndarray, regions: list[ActiveRegion]) -> tuple[np.ndarray, np.ndarray]:
-    """Return (intensity factor relative to the quiet Sun, PSPT codes) for the given regions."""
-    factor = np.ones((size, size), np.float32)
-    codes = np.where(mu > 0, pspt.QUIET_SUN, pspt.OFF_DISK).astype(np.uint8)
+def network_lanes(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Boolean map of chromospheric network: the ridges of band-passed noise, drawn at low resolution for speed."""
+    scale = size / 2048
+    small = max(int(size / 4), 16)
+    noise = rng.standard_normal((small, small)).astype(np.float32)
+    sigma = NETWORK_SCALE_PX * scale / 4
+    band = ndimage.gaussian_filter(noise, sigma) - ndimage.gaussian_filter(noise, 2.5 * sigma)
+    ridges = np.abs(band) < np.quantile(np.abs(band), NETWORK_FRACTION)
+    return ndimage.zoom(ridges, size / small, order=0)[:size, :size]
+
+
+def render(disk: Disk, size: int, mu: np.ndarray, regions: list[ActiveRegion], network: np.ndarray):
+    """Return (red-continuum factor, Ca II K factor, PSPT codes), factors relative to the local quiet Sun."""
     on_disk = mu > 0
+    codes = np.where(on_disk, pspt.QUIET_SUN, pspt.OFF_DISK).astype(np.uint8)
+    codes[on_disk & network] = pspt.NETWORK
+    r_factor = np.ones((size, size), np.float32)
     # Plage first, spots over it: a spot pixel is a spot whatever surrounds it.
     for region in regions:
         radius = disk.radius * np.radians(region.plage_radius_deg)
-        for scale, code in ((1.4, pspt.ACTIVE_NETWORK), (1.0, pspt.PLAGE), (0.5, pspt.FACULAE)):
+        for scale, code in ((1.5, pspt.ACTIVE_NETWORK), (1.0, pspt.PLAGE), (0.55, pspt.FACULAE)):
             hit = _footprint(disk, size, region.lat, region.lon, radius * scale, region.plage_outline)
             if hit is None:
                 continue
             box, inside = hit
             inside &= on_disk[box]
+            if code == pspt.ACTIVE_NETWORK:
+                inside &= network[box]  # active network is the network inside the region's reach
             codes[box][inside] = code
             boost = {pspt.ACTIVE_NETWORK: 0.2, pspt.PLAGE: 0.5, pspt.FACULAE: 1.0}[code]
-            factor[box][inside] = 1.0 + boost * photometry.facular_contrast(mu[box][inside])
+            r_factor[box][inside] = 1.0 + boost * photometry.facular_contrast(mu[box][inside])
     for region in regions:
         for spot in region.spots:
             outer = spot_radius_px(spot.area_msh, disk.radius)
@@ -151,7 +141,12 @@ def render(disk: Disk, size: int, mu: np.ndarray, regions: list[ActiveRegion]) -
                 box, inside = hit
                 inside &= on_disk[box]
                 codes[box][inside] = code
-                factor[box][inside] = intensity
-    # The archive's rule: near the limb (mu < 0.15) every disk pixel is quiet Sun.
+                r_factor[box][inside] = intensity
+    k_lookup = np.ones(9, np.float32)
+    for code, contrast in photometry.K_CONTRAST.items():
+        k_lookup[code] = contrast
+    k_factor = k_lookup[codes]
+    # The archive's rule: near the limb (mu < 0.15) every disk pixel is quiet Sun in the mask,
+    # though the features are still there in the images.
     codes[on_disk & (mu < pspt.LIMB_MU)] = pspt.QUIET_SUN
-    return factor, codes
+    return r_factor, k_factor, codes
