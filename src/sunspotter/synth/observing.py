@@ -16,11 +16,11 @@ GRANULATION_RMS = 0.01
 #: Photometric noise per pixel relative to disk centre (PSPT.md: about 0.1 %).
 NOISE_RMS = 0.001
 #: Seeing blur, Gaussian sigma in pixels at 2048 x 2048: an ordinary frame, and a bad one.
-SEEING_SIGMA_PX, BAD_SEEING_SIGMA_PX = (0.6, 1.5), (2.5, 5.0)
-#: Thin cloud: peak attenuation, and the share of the light scattered into a halo.
-CLOUD_DEPTH, CLOUD_SCATTER = (0.08, 0.35), 0.05
+SEEING_SIGMA_PX, BAD_SEEING_SIGMA_PX = (0.6, 1.5), (3.0, 6.0)
+#: Thin cloud: the most it dims any part of the disk, and the share of the light scattered into a halo.
+CLOUD_DEPTH, CLOUD_SCATTER = (0.15, 0.5), 0.05
 #: Dust on the optics: how many specks, their radius (px at 2048) and how much light they block.
-DUST_COUNT, DUST_RADIUS_PX, DUST_DEPTH = 7, (2.5, 7.0), (0.15, 0.45)
+DUST_COUNT, DUST_RADIUS_PX, DUST_DEPTH = 30, (3.0, 10.0), (0.2, 0.5)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,8 @@ def _smooth_field(rng: np.random.Generator, size: int, cells: int) -> np.ndarray
 def cloud(intensity: np.ndarray, rng: np.random.Generator, depth: float) -> np.ndarray:
     """Thin cloud: a smooth, uneven attenuation plus light scattered into a halo around the disk."""
     size = intensity.shape[0]
-    attenuation = 1.0 - depth * (0.4 + 0.6 * _smooth_field(rng, size, 3))
+    # Uneven on the scale of the disk: a ring-by-ring limb-darkening fit cannot take it out.
+    attenuation = 1.0 - depth * _smooth_field(rng, size, 3)
     small = ndimage.zoom(intensity, 64 / size, order=1)
     halo = ndimage.zoom(ndimage.gaussian_filter(small, 6.0), size / 64, order=1)[:size, :size]
     return intensity * attenuation + CLOUD_SCATTER * depth / CLOUD_DEPTH[1] * halo
