@@ -9,7 +9,6 @@ epochs, is the training cost. Prints seconds per observation for each part and t
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import tempfile
 import time

@@ -4,7 +4,7 @@ import datetime as dt
 
 import mlflow
 
-from sunspotter import paths, tracking
+from sunspotter import paths, pspt, tracking
 from sunspotter.config import Params, load_params
 from sunspotter.gallery import write_gallery
 from sunspotter.stage import stage_main
@@ -26,8 +26,15 @@ def download(params: Params) -> int:
     settings = archive.ArchiveSettings(base_url=lasp.base_url, max_request_bytes=int(lasp.max_request_mb * 1024**2),
                                        timeout_s=lasp.timeout_s, max_retries=lasp.max_retries)
     start = dt.date.fromisoformat(acquire.start_date)
-    manifest = archive.download(settings, start, start + dt.timedelta(days=acquire.n_days - 1), acquire.filters,
-                                paths.RAW)
+    try:
+        manifest = archive.download(settings, start, start + dt.timedelta(days=acquire.n_days - 1), acquire.filters,
+                                    paths.RAW)
+    finally:
+        # Retry counts differ from run to run: kept out of data/raw so its DVC hash depends on the files alone.
+        log = paths.RAW / pspt.DOWNLOAD_LOG_NAME
+        if log.exists():
+            (paths.REPORTS / "acquire").mkdir(parents=True, exist_ok=True)
+            log.replace(paths.REPORTS / "acquire" / pspt.DOWNLOAD_LOG_NAME)
     return len(manifest.files)
 
 

@@ -42,6 +42,10 @@ LIMB_MU = 0.15
 RADIUS_KEY = "RADIUS"
 REQUIRED_KEYS = ("DATE_OBS", "WAVELNTH", "CENTER_X", "CENTER_Y", RADIUS_KEY)
 
+#: Files that may sit beside the FITS files in a raw folder: the download manifest and log.
+MANIFEST_NAME, DOWNLOAD_LOG_NAME = "manifest.json", "download_log.json"
+SIDE_FILES = frozenset({MANIFEST_NAME, DOWNLOAD_LOG_NAME})
+
 _NAME = re.compile(r"^(?P<date>\d{8})\.(?P<time>\d{4})\.HW\.(?P<filter>[RBKM])\.P\.rdc\.fits(?:\.gz)?$")
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from sunspotter.checks.suite import ValidationFailed
 from sunspotter.config import ConfigError
+from sunspotter.archive import ArchiveError
 from sunspotter.pspt import PSPTFileError, atomic_write_bytes
 
-#: Failures caused by the input or the params, not by a bug: reported without a traceback.
-USER_ERRORS = (ConfigError, PSPTFileError, ValidationFailed, FileNotFoundError)
+#: Failures caused by the input, the params or the archive server, not by a bug: reported without a traceback.
+USER_ERRORS = (ConfigError, PSPTFileError, ValidationFailed, FileNotFoundError, ArchiveError)
 
 
 def stage_main(func):

@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from sunspotter import classical, pspt
 from sunspotter.config import Synthetic
-from sunspotter.synth import photometry, regions
+from sunspotter.synth import observing, photometry, regions
 from sunspotter.synth.archive import Archive, SynthConfig, render_observation
 
 CLEAR = Synthetic(observation_time="1800", cycle_phase=1.0, dust_rate=0.0, cloud_rate=0.0, bad_seeing_rate=0.0)
@@ -22,12 +22,8 @@ def _archive(settings=CLEAR, size=1024, seed=3, days=6, filters=("R",)):
 
 def _without_darks(image, header):
     """Counts minus each quadrant's dark level (DARK01..DARK04)."""
-    half = image.shape[0] // 2
-    out = image.astype(np.float32)
-    for quadrant, (rows, cols) in enumerate([(slice(0, half), slice(0, half)), (slice(0, half), slice(half, None)),
-                                              (slice(half, None), slice(0, half)), (slice(half, None), slice(half, None))]):
-        out[rows, cols] -= header[f"DARK{quadrant + 1:02d}"]
-    return out
+    darks = np.array([header[f"DARK{quadrant:02d}"] for quadrant in range(1, 5)], np.float32)
+    return observing.quadrant_darks(image.astype(np.float32), -darks)
 
 
 def test_centre_to_limb_profile_is_neckel_and_labs():

@@ -62,7 +62,8 @@ def describe_raw(raw_dir: Path, image_filter: str) -> pd.DataFrame:
     """One row per image (joined with its mask), per stray file, and per mask without an image."""
     raw_dir = Path(raw_dir)
     rows, images = [], set()
-    for path in sorted(p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for path in sorted(p for p in raw_dir.iterdir()
+                       if p.is_file() and not p.name.startswith(".") and p.name not in pspt.SIDE_FILES):
         try:
             obs, letter = pspt.parse_file_name(path.name)
         except pspt.PSPTFileError:

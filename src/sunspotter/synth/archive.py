@@ -96,8 +96,7 @@ def render_observation(archive: Archive, index: int) -> Rendered:
     size = config.image_size
     disk = disk_for_date(dt.date.fromisoformat(obs.iso_date), size, rng)
     mu = disk.mu_map(size)
-    rates = observing.Rates(config.settings.dust_rate, config.settings.cloud_rate, config.settings.bad_seeing_rate)
-    conditions = observing.draw_conditions(rng, rates, size / 2048)
+    conditions = observing.draw_conditions(rng, config.settings, size / 2048)
     when = dt.datetime.strptime(obs.key, "%Y%m%d.%H%M")
     on_disk = regions.regions_on(archive.tracks, regions.day_number(dt.date.fromisoformat(config.start_date), when))
     r_factor, k_factor, codes = features.render(disk, size, mu, on_disk, features.network_lanes(rng, size))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from sunspotter.config import Synthetic
+
 #: Granulation contrast in the continuum, rms, before seeing (PSPT.md: about 1 %).
 GRANULATION_RMS = 0.01
 #: Photometric noise per pixel relative to disk centre (PSPT.md: about 0.1 %).
@@ -21,15 +23,6 @@ SEEING_SIGMA_PX, BAD_SEEING_SIGMA_PX = (0.6, 1.5), (3.0, 6.0)
 CLOUD_DEPTH, CLOUD_SCATTER = (0.15, 0.5), 0.05
 #: Dust on the optics: how many specks, their radius (px at 2048) and how much light they block.
 DUST_COUNT, DUST_RADIUS_PX, DUST_DEPTH = 30, (3.0, 10.0), (0.2, 0.5)
-
-
-@dataclass(frozen=True)
-class Rates:
-    """Fraction of frames with each hard case."""
-
-    dust: float
-    cloud: float
-    bad_seeing: float
 
 
 @dataclass(frozen=True)
@@ -50,11 +43,12 @@ class Speck:
     depth: float
 
 
-def draw_conditions(rng: np.random.Generator, rates: Rates, scale: float) -> Conditions:
-    bad = bool(rng.random() < rates.bad_seeing)
+def draw_conditions(rng: np.random.Generator, rates: Synthetic, scale: float) -> Conditions:
+    """This frame's seeing, cloud and dust, drawn at the hard-case rates in ``rates``."""
+    bad = bool(rng.random() < rates.bad_seeing_rate)
     low, high = BAD_SEEING_SIGMA_PX if bad else SEEING_SIGMA_PX
-    cloudy = rng.random() < rates.cloud
-    dusty = bool(rng.random() < rates.dust)
+    cloudy = rng.random() < rates.cloud_rate
+    dusty = bool(rng.random() < rates.dust_rate)
     return Conditions(seeing_sigma_px=float(rng.uniform(low, high)) * scale, bad_seeing=bad,
                       cloud_depth=float(rng.uniform(*CLOUD_DEPTH)) if cloudy else 0.0, dusty=dusty)
 
