@@ -32,10 +32,11 @@ def main(n: int) -> None:
     synth = time.perf_counter() - start
 
     start = time.perf_counter()
-    index = tiles.write_tiles(tiles.find_pairs(work / "raw", params.tile.image_filter), work / "tiles",
-                      tile_size=params.base.tile_size, min_disk_fraction=params.tile.min_disk_fraction,
-                      split_fractions=params.tile.split, shards_per_split=1,
-                      seed=params.base.seed, image_filter=params.tile.image_filter, progress=False)
+    tile = params.tile
+    spec = tiles.TileSpec(params.base.tile_size, tile.stride, tile.min_disk_fraction, tuple(tile.channels),
+                          tile.normalisation)
+    index = tiles.write_tiles(tiles.find_pairs(work / "raw", tile.channels), work / "tiles", spec,
+                              split_fractions=tile.split, shards_per_split=1, seed=params.base.seed, progress=False)
     tiling = time.perf_counter() - start
     train_observations = index.loc[index["split"] == "train", "observation"].nunique()
 

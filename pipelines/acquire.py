@@ -50,7 +50,7 @@ def main() -> None:
         files = synthesise(params) if acquire.source == "synthetic" else download(params)
         mlflow.log_metric("raw_files", files)
         mlflow.log_artifact(str(write_gallery(paths.RAW, paths.REPORTS / "acquire" / "gallery.png",
-                                              params.tile.image_filter)))
+                                              params.tile.channels[0])))
 
 
 if __name__ == "__main__":

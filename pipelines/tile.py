@@ -12,14 +12,15 @@ def main() -> None:
     params = load_params()
     tile = params.tile
     with tracking.stage_run("tile"):
-        mlflow.log_params({"base.tile_size": params.base.tile_size, "base.seed": params.base.seed,
-                           "tile.image_filter": tile.image_filter, "tile.min_disk_fraction": tile.min_disk_fraction,
-                           "tile.shards_per_split": tile.shards_per_split}
+        mlflow.log_params({"base.tile_size": params.base.tile_size, "base.seed": params.base.seed}
+                          | {f"tile.{k}": v for k, v in vars(tile).items() if k != "split"}
                           | {f"tile.split.{k}": v for k, v in tile.split.items()})
-        index = tiles.write_tiles(tiles.find_pairs(paths.RAW, tile.image_filter), paths.TILES,
-                                  tile_size=params.base.tile_size, min_disk_fraction=tile.min_disk_fraction,
-                                  split_fractions=tile.split, shards_per_split=tile.shards_per_split,
-                                  seed=params.base.seed, image_filter=tile.image_filter)
+        spec = tiles.TileSpec(params.base.tile_size, tile.stride, tile.min_disk_fraction, tuple(tile.channels),
+                              tile.normalisation)
+        with tiles.dask_client(tile.dask_scheduler, tile.dask_workers) as client:
+            index = tiles.write_tiles(tiles.find_pairs(paths.RAW, tile.channels), paths.TILES, spec,
+                                      split_fractions=tile.split, shards_per_split=tile.shards_per_split,
+                                      seed=params.base.seed, client=client)
         counts = index.groupby("split")["label"].agg(["count", "sum"])
         mlflow.log_metrics({f"{split}_{name}": int(counts.loc[split, column])
                             for split in counts.index for name, column in (("tiles", "count"), ("positive_tiles", "sum"))})

@@ -10,7 +10,7 @@ from sunspotter.stage import conclude_validation, stage_main
 def main() -> None:
     params = load_params()
     with tracking.stage_run("validate_raw"):
-        outcome, rules = check_raw(paths.RAW, params.tile.image_filter, params.base.image_size)
+        outcome, rules = check_raw(paths.RAW, params.tile.channels, params.base.image_size)
         conclude_validation(outcome, rules, "raw", paths.RAW)
 
 

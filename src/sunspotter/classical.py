@@ -18,25 +18,35 @@ MU_BINS = 60
 def disk_geometry(shape: tuple[int, int], header) -> np.ndarray:
     """mu (cos of the heliocentric angle) per pixel from the header's disk centre and radius; 0 off the disk."""
     cx, cy, radius = (float(header[k]) for k in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
-    y, x = np.ogrid[: shape[0], : shape[1]]
-    r2 = ((x - cx) ** 2 + (y - cy) ** 2) / radius**2
-    return np.sqrt(np.clip(1.0 - r2, 0.0, None)).astype(np.float32)
+    y = ((np.arange(shape[0], dtype=np.float32) - cy) / radius)[:, None]
+    x = ((np.arange(shape[1], dtype=np.float32) - cx) / radius)[None, :]
+    return np.sqrt(np.clip(1.0 - (x * x + y * y), 0.0, None))
+
+
+def _ring_medians(values: np.ndarray, rings: np.ndarray) -> np.ndarray:
+    """Median of ``values`` per ring index 0..MU_BINS-1 (sorted once); empty rings take their neighbours' value."""
+    order = np.argsort(rings, kind="stable")
+    values, rings = values[order], rings[order]
+    edges = np.searchsorted(rings, np.arange(MU_BINS + 1))
+    medians = np.array([np.median(values[a:b]) if b > a else np.nan for a, b in zip(edges[:-1], edges[1:])])
+    filled = ~np.isnan(medians)
+    if not filled.any():
+        return np.ones(MU_BINS, np.float32)
+    return np.interp(np.arange(MU_BINS), np.flatnonzero(filled), medians[filled]).astype(np.float32)
 
 
 def flatten(image: np.ndarray, header) -> tuple[np.ndarray, np.ndarray]:
-    """Image divided by its own centre-to-limb profile (median per mu bin, sky subtracted); and mu."""
+    """Image divided by its own centre-to-limb profile (median per mu ring, sky subtracted); and mu."""
     mu = disk_geometry(image.shape, header)
     on_disk = mu > 0
     data = image.astype(np.float32)
-    sky = float(np.median(data[~on_disk])) if (~on_disk).any() else 0.0
-    data -= sky
-    bins = np.minimum((mu * MU_BINS).astype(int), MU_BINS - 1)
-    profile = np.ones(MU_BINS, np.float32)
-    for b in range(MU_BINS):
-        values = data[on_disk & (bins == b)]
-        if values.size:
-            profile[b] = max(float(np.median(values)), 1e-6)
-    flat = np.where(on_disk, data / profile[bins], 0.0).astype(np.float32)
+    # Ring and sky medians from every third pixel each way: thousands of pixels per ring, a ninth of the cost.
+    sample = np.s_[::3, ::3]
+    sky_pixels = data[sample][~on_disk[sample]]
+    data -= float(np.median(sky_pixels)) if sky_pixels.size else 0.0
+    rings = np.minimum((mu * MU_BINS).astype(np.int32), MU_BINS - 1)
+    profile = np.maximum(_ring_medians(data[sample][on_disk[sample]], rings[sample][on_disk[sample]]), 1e-6)
+    flat = np.where(on_disk, data / profile[rings], 0.0).astype(np.float32)
     return flat, mu
 
 

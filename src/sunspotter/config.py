@@ -54,7 +54,11 @@ class Acquire:
 
 @dataclass(frozen=True)
 class Tile:
-    image_filter: str
+    channels: list[str]     # PSPT filters stacked as input channels
+    normalisation: str      # disk_centre or quiet_sun
+    stride: int
+    dask_scheduler: str     # "" = a local cluster
+    dask_workers: int       # local cluster workers; 0 = one per core
     min_disk_fraction: float
     shards_per_split: int
     split: dict[str, float]
@@ -125,7 +129,12 @@ def _check(params: Params) -> None:
         (params.acquire.n_days >= 3, "acquire.n_days must be >= 3 (one per split at least)"),
         (set(params.acquire.filters) <= {"R", "K"} and params.acquire.filters,
          "acquire.filters must be a non-empty list of 'R' and 'K'"),
-        (tile.image_filter in params.acquire.filters, "tile.image_filter must be one of acquire.filters"),
+        (bool(tile.channels) and set(tile.channels) <= set(params.acquire.filters),
+         "tile.channels must be a non-empty list of acquire.filters"),
+        (tile.normalisation in ("disk_centre", "quiet_sun"), "tile.normalisation must be disk_centre or quiet_sun"),
+        (0 < tile.stride <= base.tile_size and (base.image_size - base.tile_size) % tile.stride == 0,
+         "tile.stride must be in (0, base.tile_size] and step evenly across the image"),
+        (tile.dask_workers >= 0, "tile.dask_workers must be >= 0 (0 = one per core)"),
         (0 <= params.acquire.synthetic.cycle_phase <= 1, "acquire.synthetic.cycle_phase must be in [0, 1]"),
         (set(tile.split) == {"train", "val", "test"} and abs(sum(tile.split.values()) - 1) < 1e-6,
          "tile.split must give train, val and test fractions that sum to 1"),

@@ -6,8 +6,11 @@ import json
 import os
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -18,32 +21,49 @@ from sunspotter.config import SPLITS
 
 INDEX_NAME = "index.parquet"
 SHARD_SUFFIX = ".tfrecord"
-#: How the tile pixel values were scaled; recorded in the index and in the dataset metadata.
-NORMALISATION = "disk_centre"
+#: How tile pixels are scaled: sky 0 and the disk centre 1, or each pixel over the quiet Sun at its mu
+#: (limb darkening removed). Recorded in the index and the dataset metadata.
+NORMALISATIONS = ("disk_centre", "quiet_sun")
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """How tiles are cut from a full-disk observation."""
+
+    tile_size: int
+    stride: int                  # pixels between tile origins; less than tile_size overlaps tiles
+    min_disk_fraction: float     # keep a tile when more than this fraction of it is on the disk
+    channels: tuple[str, ...]    # PSPT filters stacked as channels, e.g. ("R",) or ("R", "K")
+    normalisation: str
 
 
 @dataclass(frozen=True)
 class Pair:
+    """One observation's images (one per channel) and its mask."""
+
     observation: pspt.Observation
-    image: Path
+    images: tuple[Path, ...]
     mask: Path
 
 
-def find_pairs(raw_dir: Path, image_filter: str) -> list[Pair]:
-    """Image/mask pairs of one filter in ``raw_dir``, sorted by observation.
+def find_pairs(raw_dir: Path, channels: tuple[str, ...] | list[str]) -> list[Pair]:
+    """Every observation in ``raw_dir`` with an image per channel and a mask, sorted by observation.
 
-    validate_raw has already rejected unpaired or misnamed files, so here a missing mask is an error.
+    validate_raw has already rejected unpaired or misnamed files, so here a missing file is an error.
     """
     raw_dir = Path(raw_dir)
     pairs = []
-    for image in sorted(raw_dir.glob(f"*.HW.{image_filter}.P.rdc.fits*")):
-        obs, _ = pspt.parse_file_name(image.name)
+    for first in sorted(raw_dir.glob(f"*.HW.{channels[0]}.P.rdc.fits*")):
+        obs, _ = pspt.parse_file_name(first.name)
+        images = (first, *(raw_dir / obs.file_name(letter) for letter in channels[1:]))
         mask = raw_dir / obs.file_name("M")
-        if not mask.exists():
-            raise pspt.PSPTFileError(f"{image}: no mask {mask.name} beside it (every image needs its mask)")
-        pairs.append(Pair(obs, image, mask))
+        missing = [path.name for path in (*images, mask) if not path.exists()]
+        if missing:
+            raise pspt.PSPTFileError(f"{first}: {', '.join(missing)} missing beside it "
+                                     f"(every observation needs its mask and an image per channel)")
+        pairs.append(Pair(obs, images, mask))
     if not pairs:
-        raise pspt.PSPTFileError(f"{raw_dir}: no {image_filter} images found")
+        raise pspt.PSPTFileError(f"{raw_dir}: no {channels[0]} images found")
     return pairs
 
 
@@ -63,8 +83,12 @@ def split_by_date(dates: list[str], fractions: dict[str, float], seed: int) -> d
     return assignment
 
 
-def normalise(image: np.ndarray, header) -> np.ndarray:
-    """Scale counts so the sky is 0 and the quiet disk centre is 1 (dark offsets and exposure removed)."""
+def normalise(image: np.ndarray, header, method: str = "disk_centre") -> np.ndarray:
+    """Scale counts to the quiet Sun: by the disk centre (sky 0, centre 1) or pixel by pixel at its mu."""
+    if method == "quiet_sun":
+        from sunspotter.classical import flatten
+
+        return flatten(image, header)[0]
     image = image.astype(np.float32)
     cx, cy, radius = (float(header[k]) for k in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
     y, x = np.ogrid[: image.shape[0], : image.shape[1]]
@@ -74,16 +98,19 @@ def normalise(image: np.ndarray, header) -> np.ndarray:
     return (image - sky) / max(centre - sky, 1e-6)
 
 
-def tile_pair(image: np.ndarray, codes: np.ndarray, tile_size: int, min_disk_fraction: float) -> Iterator[dict]:
-    """Yield the kept tiles of one pair: pixels, binary sunspot mask and per-tile metadata."""
-    if image.shape != codes.shape:
-        raise ValueError(f"image shape {image.shape} differs from mask shape {codes.shape}")
-    if image.shape[0] % tile_size or image.shape[1] % tile_size:
-        raise ValueError(f"image shape {image.shape} is not a multiple of the tile size {tile_size}")
+def tile_pair(image: np.ndarray, codes: np.ndarray, tile_size: int, min_disk_fraction: float,
+              stride: int | None = None) -> Iterator[dict]:
+    """Yield the kept tiles of one pair: pixels, binary sunspot mask and metadata (row, col = top-left pixel)."""
+    stride = stride or tile_size
+    if image.shape[:2] != codes.shape:
+        raise ValueError(f"image shape {image.shape[:2]} differs from mask shape {codes.shape}")
+    if (image.shape[0] - tile_size) % stride or (image.shape[1] - tile_size) % stride:
+        raise ValueError(f"image shape {image.shape[:2]} is not a multiple of the tile size {tile_size} "
+                         f"and stride {stride}: tiles would miss the image's edge")
     binary = pspt.sunspot_mask(codes)
-    for row in range(image.shape[0] // tile_size):
-        for col in range(image.shape[1] // tile_size):
-            window = np.s_[row * tile_size:(row + 1) * tile_size, col * tile_size:(col + 1) * tile_size]
+    for row in range(0, image.shape[0] - tile_size + 1, stride):
+        for col in range(0, image.shape[1] - tile_size + 1, stride):
+            window = np.s_[row:row + tile_size, col:col + tile_size]
             disk_fraction = float(np.count_nonzero(codes[window])) / tile_size**2
             if disk_fraction <= min_disk_fraction:
                 continue
@@ -106,66 +133,150 @@ def _example(tile_id: str, image: np.ndarray, mask: np.ndarray, label: int):
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
 
 
+def tile_observation(pair: Pair, spec: TileSpec, records_path: Path) -> list[dict]:
+    """Read, normalise and cut one observation; write its tiles to ``records_path`` (a TFRecord file) and
+    return their index rows. Runs on a Dask worker, which shares the filesystem as it does for the raw files."""
+    import tensorflow as tf
+
+    channels, header = [], None
+    for path in pair.images:
+        image, image_header = pspt.read_fits(path)
+        channels.append(normalise(image, image_header, spec.normalisation))
+        header = header or image_header
+    stack = np.stack(channels, axis=-1)
+    codes, _ = pspt.read_fits(pair.mask)
+    rows = []
+    with tf.io.TFRecordWriter(str(records_path)) as writer:
+        for tile in tile_pair(stack, codes, spec.tile_size, spec.min_disk_fraction, spec.stride):
+            tile_id = f"{pair.observation.key}.{'+'.join(spec.channels)}.y{tile['row']:04d}x{tile['col']:04d}"
+            writer.write(_example(tile_id, tile["image"], tile["mask"], tile["label"]))
+            rows.append(_index_row(pair, spec, header, tile, tile_id))
+    return rows
+
+
+def _index_row(pair: Pair, spec: TileSpec, header, tile: dict, tile_id: str) -> dict:
+    cx, cy, radius = (float(header[k]) for k in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
+    centre_x = tile["col"] + spec.tile_size / 2 - cx
+    centre_y = tile["row"] + spec.tile_size / 2 - cy
+    return {
+        "tile_id": tile_id, "observation": pair.observation.key, "date": pair.observation.iso_date,
+        "filter": "+".join(spec.channels), "row": tile["row"], "col": tile["col"],
+        "disk_fraction": tile["disk_fraction"],
+        "mu": float(np.sqrt(max(0.0, 1 - (centre_x**2 + centre_y**2) / radius**2))),
+        "disk_radius": radius, "sunspot_pixels": tile["sunspot_pixels"], "label": tile["label"],
+        "normalisation": spec.normalisation,
+    }
+
+
 def shard_name(split: str, shard: int, n_shards: int) -> str:
     return f"{split}-{shard:05d}-of-{n_shards:05d}{SHARD_SUFFIX}"
 
 
-def write_tiles(pairs: list[Pair], out_dir: Path, *, tile_size: int, min_disk_fraction: float,
-                split_fractions: dict[str, float], shards_per_split: int, seed: int,
-                image_filter: str, progress: bool = True) -> pd.DataFrame:
-    """Tile every pair into per-split shards plus one Parquet index; the folder appears whole or not at all."""
-    import tensorflow as tf
+#: Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which stops glibc adapting its mmap threshold: every
+#: 8-16 MB image array is then mapped and page-faulted afresh, and tiling ran 45 % slower than in one
+#: process. Keeping arrays up to 32 MB (glibc's ceiling) on the heap restores the speed.
+WORKER_MALLOC_ENV = {"MALLOC_TRIM_THRESHOLD_": 65536, "MALLOC_MMAP_THRESHOLD_": 32 * 1024**2,
+                     "OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+
+
+@contextmanager
+def dask_client(scheduler: str = "", workers: int = 0):
+    """A Dask client: on ``scheduler`` (e.g. tcp://host:8786) if given, else on a local cluster bound to
+    127.0.0.1 with ``workers`` single-threaded processes (0 = one per core)."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    # glibc reads MALLOC_* when a process starts: set before the workers are spawned, not after.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_MALLOC_ENV}), \
+            LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                         host="127.0.0.1", dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _tiled_in_order(pairs: list[Pair], spec: TileSpec, parts: Path, client) -> Iterator[tuple[list[dict], Path]]:
+    """Tile every pair into its own records file under ``parts``, on the Dask ``client`` when given,
+    yielding (index rows, records file) in the order of ``pairs``.
+
+    In order, so the shards come out byte-identical whatever finishes first; a bounded window of
+    tasks ahead, so memory stays flat however long the archive.
+    """
+    def part(pair: Pair) -> Path:
+        return parts / f"{pair.observation.key}{SHARD_SUFFIX}"
+
+    if client is None:
+        yield from ((tile_observation(pair, spec, part(pair)), part(pair)) for pair in pairs)
+        return
+    ahead = 2 * max(len(client.scheduler_info()["workers"]), 1)
+    pending = iter(pairs)
+
+    def submit(pair: Pair):
+        return client.submit(tile_observation, pair, spec, part(pair), pure=False), part(pair)
+
+    window = deque(submit(pair) for pair in islice(pending, ahead))
+    while window:
+        future, path = window.popleft()
+        yield future.result(), path
+        future.release()
+        following = next(pending, None)
+        if following is not None:
+            window.append(submit(following))
+
+
+def write_tiles(pairs: list[Pair], out_dir: Path, spec: TileSpec, *, split_fractions: dict[str, float],
+                shards_per_split: int, seed: int, client=None, progress: bool = True) -> pd.DataFrame:
+    """Tile every pair into per-split shards plus one Parquet index; the folder appears whole or not at all.
+
+    Each observation is tiled on its own (on Dask workers when ``client`` is given) into a records
+    file; those are appended, in observation order, to the shards (TFRecord files concatenate).
+    """
     from tqdm import tqdm
 
     out_dir = Path(out_dir)
     assignment = split_by_date([p.observation.date for p in pairs], split_fractions, seed)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+    parts = staging / "parts"
+    parts.mkdir()
     rows = []
-    writers = {}
+    shards = {}  # name -> [open file, tiles written]
     try:
         per_split_seen = {split: 0 for split in SPLITS}
-        for pair in tqdm(pairs, desc="tiling", unit="obs", disable=not progress):
+        results = _tiled_in_order(pairs, spec, parts, client)
+        for pair, (tile_rows, records_path) in tqdm(zip(pairs, results), total=len(pairs), desc="tiling",
+                                                    unit="obs", disable=not progress):
             split = assignment[pair.observation.date]
             # Whole observations go to one shard, round-robin, so shards stay balanced.
-            shard = per_split_seen[split] % shards_per_split
+            name = shard_name(split, per_split_seen[split] % shards_per_split, shards_per_split)
             per_split_seen[split] += 1
-            name = shard_name(split, shard, shards_per_split)
-            if name not in writers:
-                writers[name] = [tf.io.TFRecordWriter(str(staging / name)), 0]
-            image, header = pspt.read_fits(pair.image)
-            codes, _ = pspt.read_fits(pair.mask)
-            scaled = normalise(image, header)
-            cx, cy, radius = (float(header[k]) for k in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
-            for tile in tile_pair(scaled, codes, tile_size, min_disk_fraction):
-                tile_id = f"{pair.observation.key}.{image_filter}.r{tile['row']:03d}c{tile['col']:03d}"
-                writer = writers[name]
-                writer[0].write(_example(tile_id, tile["image"], tile["mask"], tile["label"]))
-                tile_x = (tile["col"] + 0.5) * tile_size - cx
-                tile_y = (tile["row"] + 0.5) * tile_size - cy
-                rows.append({
-                    "tile_id": tile_id, "observation": pair.observation.key, "date": pair.observation.iso_date,
-                    "filter": image_filter, "row": tile["row"], "col": tile["col"],
-                    "disk_fraction": tile["disk_fraction"],
-                    "mu": float(np.sqrt(max(0.0, 1 - (tile_x**2 + tile_y**2) / radius**2))),
-                    "disk_radius": radius, "sunspot_pixels": tile["sunspot_pixels"], "label": tile["label"],
-                    "split": split, "shard": name, "offset": writer[1], "normalisation": NORMALISATION,
-                })
-                writer[1] += 1
-        for writer, _ in writers.values():
-            writer.close()
+            if name not in shards:
+                shards[name] = [open(staging / name, "wb"), 0]
+            shard = shards[name]
+            with open(records_path, "rb") as records:
+                shutil.copyfileobj(records, shard[0])
+            records_path.unlink()
+            for row in tile_rows:
+                rows.append(row | {"split": split, "shard": name, "offset": shard[1]})
+                shard[1] += 1
+        for handle, _ in shards.values():
+            handle.close()
+        parts.rmdir()
         index = pd.DataFrame(rows)
         index.to_parquet(staging / INDEX_NAME, index=False)
         (staging / "meta.json").write_text(json.dumps(
-            {"tile_size": tile_size, "image_filter": image_filter, "normalisation": NORMALISATION,
+            {"tile_size": spec.tile_size, "stride": spec.stride, "channels": list(spec.channels),
+             "normalisation": spec.normalisation,
              "splits": {s: sorted({d for d, a in assignment.items() if a == s}) for s in SPLITS}}, indent=1))
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(staging, out_dir)
         return index
     except BaseException:
-        for writer, _ in writers.values():
-            writer.close()
+        for handle, _ in shards.values():
+            handle.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
@@ -185,8 +296,8 @@ def shard_paths(tiles_dir: Path, split: str) -> list[Path]:
     return paths
 
 
-def parse_tile(record, tile_size: int):
-    """Decode one TFRecord into (tile_id, image[H, W, 1] float32, mask[H, W, 1] float32, label float32)."""
+def parse_tile(record, tile_size: int, channels: int = 1):
+    """Decode one TFRecord into (tile_id, image[H, W, C] float32, mask[H, W, 1] float32, label float32)."""
     import tensorflow as tf
 
     spec = {
@@ -196,7 +307,7 @@ def parse_tile(record, tile_size: int):
         "label": tf.io.FixedLenFeature([], tf.int64),
     }
     parsed = tf.io.parse_single_example(record, spec)
-    image = tf.reshape(tf.io.decode_raw(parsed["image"], tf.float32), [tile_size, tile_size, 1])
+    image = tf.reshape(tf.io.decode_raw(parsed["image"], tf.float32), [tile_size, tile_size, channels])
     mask = tf.cast(tf.reshape(tf.io.decode_raw(parsed["mask"], tf.uint8), [tile_size, tile_size, 1]), tf.float32)
     return parsed["tile_id"], image, mask, tf.cast(parsed["label"], tf.float32)
 
@@ -234,7 +345,7 @@ def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int):
     """Parsed (id, image, mask, label) of a split: shards interleaved, tiles shuffled in a bounded buffer."""
     import tensorflow as tf
 
-    tile_size = read_meta(tiles_dir)["tile_size"]
+    meta = read_meta(tiles_dir)
     files = [str(p) for p in shard_paths(tiles_dir, split)]
     ds = tf.data.Dataset.from_tensor_slices(files)
     if shuffle:
@@ -243,7 +354,9 @@ def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int):
                        deterministic=True)
     if shuffle:
         ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
-    return ds.map(lambda r: parse_tile(r, tile_size), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    channels = len(meta.get("channels", ["R"]))
+    return ds.map(lambda r: parse_tile(r, meta["tile_size"], channels), num_parallel_calls=tf.data.AUTOTUNE,
+                  deterministic=True)
 
 
 def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,

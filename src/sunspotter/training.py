@@ -57,7 +57,8 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
 
     settings = params.train[kind]
     keras.utils.set_random_seed(params.base.seed)
-    tile_size = tiles.read_meta(tiles_dir)["tile_size"]
+    meta = tiles.read_meta(tiles_dir)
+    tile_size, channels = meta["tile_size"], len(meta["channels"])
     index = tiles.read_index(tiles_dir)
     train_labels = index.loc[index["split"] == "train", "label"]
     # Oversampling needs both classes in the split (a tiny test config may have no spot at all).
@@ -67,7 +68,7 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     val_ds = tiles.make_dataset(tiles_dir, "val", kind, settings.batch_size)
 
     def build():
-        return BUILDERS[kind](tile_size, list(settings.filters))
+        return BUILDERS[kind](tile_size, list(settings.filters), channels)
 
     model = compile_model(kind, build(), settings.learning_rate)
     mlflow.log_params({f"train.{kind}.{k}": v for k, v in asdict(settings).items()}
@@ -82,7 +83,7 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     final = build()
     final.set_weights(model.get_weights())
     save_atomically(final, out_dir / f"{kind}.keras")
-    example = np.zeros((1, tile_size, tile_size, 1), np.float32)
+    example = np.zeros((1, tile_size, tile_size, channels), np.float32)
     signature = mlflow.models.infer_signature(example, final.predict(example, verbose=0))
     info = mlflow.tensorflow.log_model(final, name=kind, signature=signature, input_example=example)
     curves = {metric_name(k): [float(x) for x in v] for k, v in history.history.items()}

@@ -5,6 +5,8 @@ import pytest
 
 from sunspotter import pspt, tiles
 
+SPEC = tiles.TileSpec(tile_size=32, stride=32, min_disk_fraction=0.0, channels=("R",), normalisation="disk_centre")
+
 
 def _disk_codes(size=64, radius=20):
     y, x = np.mgrid[:size, :size]
@@ -19,10 +21,11 @@ def test_tiles_cover_the_disk_and_drop_empty_space():
     image = np.arange(64 * 64, dtype=np.float32).reshape(64, 64)
     kept = list(tiles.tile_pair(image, codes, tile_size=16, min_disk_fraction=0.0))
     positions = {(t["row"], t["col"]) for t in kept}
-    # The disk (radius 20 around 32, 32) misses the four corner tiles of the 4 x 4 grid.
-    assert positions == {(r, c) for r in range(4) for c in range(4)} - {(0, 0), (0, 3), (3, 0), (3, 3)}
+    # The disk (radius 20 around 32, 32) misses the four corner tiles of the 4 x 4 grid; row/col are pixels.
+    corners = {(0, 0), (0, 48), (48, 0), (48, 48)}
+    assert positions == {(r, c) for r in range(0, 64, 16) for c in range(0, 64, 16)} - corners
     by_position = {(t["row"], t["col"]): t for t in kept}
-    centre = by_position[(1, 1)]
+    centre = by_position[(16, 16)]
     np.testing.assert_array_equal(centre["image"], image[16:32, 16:32])
     assert centre["sunspot_pixels"] == 3 + 3 * 3 - 3 * 2 and centre["label"] == 1  # rows 29-31, cols 30-31
     assert set(np.unique(centre["mask"])) <= {0, 1}
@@ -56,19 +59,18 @@ def test_split_is_by_date_and_deterministic():
 
 
 def test_shards_round_trip_through_tf_data(tiny_archive, tmp_path):
-    pairs = tiles.find_pairs(tiny_archive, "R")
+    pairs = tiles.find_pairs(tiny_archive, ["R"])
     out = tmp_path / "tiles"
-    index = tiles.write_tiles(pairs, out, tile_size=32, min_disk_fraction=0.0,
-                              split_fractions={"train": 0.5, "val": 0.25, "test": 0.25}, shards_per_split=2,
-                              seed=1, image_filter="R", progress=False)
+    index = tiles.write_tiles(pairs, out, SPEC, split_fractions={"train": 0.5, "val": 0.25, "test": 0.25},
+                              shards_per_split=2, seed=1, progress=False)
     assert index["tile_id"].is_unique
     assert index.groupby("date")["split"].nunique().max() == 1
     assert set(index["split"]) == {"train", "val", "test"}
     # Every tile read back from the shards matches the source pair and the index.
     pair = pairs[0]
-    image, header = pspt.read_fits(pair.image)
+    image, header = pspt.read_fits(pair.images[0])
     codes, _ = pspt.read_fits(pair.mask)
-    scaled = tiles.normalise(image, header)
+    scaled = tiles.normalise(image, header, SPEC.normalisation)
     split = index.loc[index["observation"] == pair.observation.key, "split"].iloc[0]
     seen = 0
     for ids, images, masks in tiles.make_dataset(out, split, "localizer", 16, with_ids=True):
@@ -76,7 +78,7 @@ def test_shards_round_trip_through_tf_data(tiny_archive, tmp_path):
             row = index.set_index("tile_id").loc[tile_id.decode()]
             if row["observation"] != pair.observation.key:
                 continue
-            window = np.s_[row["row"] * 32:(row["row"] + 1) * 32, row["col"] * 32:(row["col"] + 1) * 32]
+            window = np.s_[row["row"]:row["row"] + 32, row["col"]:row["col"] + 32]
             np.testing.assert_array_equal(tile_image[..., 0], scaled[window])
             np.testing.assert_array_equal(tile_mask[..., 0], pspt.sunspot_mask(codes[window]))
             seen += 1
@@ -87,7 +89,7 @@ def test_shards_round_trip_through_tf_data(tiny_archive, tmp_path):
 def test_missing_mask_is_named(tiny_archive, tmp_path):
     (tmp_path / "20140102.1800.HW.R.P.rdc.fits.gz").write_bytes((tiny_archive / "20140102.1800.HW.R.P.rdc.fits.gz").read_bytes())
     with pytest.raises(pspt.PSPTFileError, match="20140102.1800.HW.M.P.rdc.fits.gz"):
-        tiles.find_pairs(tmp_path, "R")
+        tiles.find_pairs(tmp_path, ["R"])
 
 
 def test_tiling_is_byte_identical_across_processes(tiny_archive, tmp_path):
@@ -98,9 +100,9 @@ def test_tiling_is_byte_identical_across_processes(tiny_archive, tmp_path):
 
     script = (
         "import sys; from pathlib import Path; from sunspotter import tiles\n"
-        "tiles.write_tiles(tiles.find_pairs(Path(sys.argv[1]), 'R'), Path(sys.argv[2]), tile_size=64, "
-        "min_disk_fraction=0.0, split_fractions={'train': 0.5, 'val': 0.25, 'test': 0.25}, shards_per_split=1, "
-        "seed=0, image_filter='R', progress=False)\n"
+        "spec = tiles.TileSpec(64, 64, 0.0, ('R', 'K'), 'quiet_sun')\n"
+        "tiles.write_tiles(tiles.find_pairs(Path(sys.argv[1]), ['R', 'K']), Path(sys.argv[2]), spec, "
+        "split_fractions={'train': 0.5, 'val': 0.25, 'test': 0.25}, shards_per_split=1, seed=0, progress=False)\n"
     )
     outputs = []
     for run, hash_seed in enumerate(("1", "2")):
@@ -109,3 +111,36 @@ def test_tiling_is_byte_identical_across_processes(tiny_archive, tmp_path):
                        env=os.environ | {"PYTHONHASHSEED": hash_seed})
         outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outputs[0] == outputs[1]
+
+
+def test_stride_overlaps_tiles_and_channels_stack():
+    codes = _disk_codes()
+    image = np.stack([np.full((64, 64), 1.0, np.float32), np.full((64, 64), 2.0, np.float32)], axis=-1)
+    kept = list(tiles.tile_pair(image, codes, tile_size=16, min_disk_fraction=0.0, stride=8))
+    assert {t["row"] for t in kept} == set(range(0, 49, 8))
+    assert kept[0]["image"].shape == (16, 16, 2) and np.all(kept[0]["image"][..., 1] == 2.0)
+
+
+def test_quiet_sun_normalisation_removes_limb_darkening(tiny_archive):
+    image, header = pspt.read_fits(tiny_archive / "20140102.1800.HW.R.P.rdc.fits.gz")
+    codes, _ = pspt.read_fits(tiny_archive / "20140102.1800.HW.M.P.rdc.fits.gz")
+    flat = tiles.normalise(image, header, "quiet_sun")
+    quiet = codes == pspt.QUIET_SUN
+    centre = tiles.normalise(image, header, "disk_centre")
+    # Quiet Sun is 1 from centre to limb; scaled by the centre alone, the limb stays dark.
+    assert np.percentile(flat[quiet], [5, 95]) == pytest.approx([1.0, 1.0], abs=0.05)
+    assert np.percentile(centre[quiet], 5) < 0.6
+
+
+def test_dask_workers_give_the_same_bytes_as_one_process(tiny_archive, tmp_path):
+    spec = tiles.TileSpec(tile_size=32, stride=32, min_disk_fraction=0.0, channels=("R", "K"), normalisation="quiet_sun")
+    pairs = tiles.find_pairs(tiny_archive, ["R", "K"])
+    fractions = {"train": 0.5, "val": 0.25, "test": 0.25}
+    tiles.write_tiles(pairs, tmp_path / "local", spec, split_fractions=fractions, shards_per_split=2, seed=0,
+                      progress=False)
+    with tiles.dask_client(workers=2) as client:
+        tiles.write_tiles(pairs, tmp_path / "dask", spec, split_fractions=fractions, shards_per_split=2, seed=0,
+                          client=client, progress=False)
+    local = {p.name: p.read_bytes() for p in (tmp_path / "local").iterdir()}
+    assert local == {p.name: p.read_bytes() for p in (tmp_path / "dask").iterdir()}
+    assert tiles.read_meta(tmp_path / "dask")["channels"] == ["R", "K"]

@@ -47,7 +47,7 @@ def _drop_key(key):
 
 
 def test_good_archive_passes(archive):
-    outcome, rules = check_raw(archive, "R", 256)
+    outcome, rules = check_raw(archive, ["R"], 256)
     assert outcome.success, outcome.message()
     assert outcome.rows == 6 and rules >= 10
 
@@ -72,7 +72,7 @@ BREAKAGES = {
 def test_breakage_is_caught_naming_file_and_rule(archive, kind):
     target, breaks, rule = BREAKAGES[kind]
     breaks(archive / (target or IMAGE))
-    outcome, _ = check_raw(archive, "R", 256)
+    outcome, _ = check_raw(archive, ["R"], 256)
     assert not outcome.success
     message = outcome.message()
     assert len(outcome.failures) >= 1

@@ -23,7 +23,7 @@ def _tiny_params(params: dict) -> dict:
     params["base"].update(image_size=256, tile_size=32)
     params["acquire"]["n_days"] = 8
     params["acquire"]["synthetic"].update(cycle_phase=1.0)
-    params["tile"]["shards_per_split"] = 1
+    params["tile"].update(shards_per_split=1, stride=32, dask_workers=1)
     params["validate"].update(min_positive_fraction=0.0, max_positive_fraction=1.0)
     for model in ("classifier", "localizer"):
         params["train"][model].update(epochs=1, batch_size=16, filters=[4, 8, 16])

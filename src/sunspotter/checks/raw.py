@@ -43,8 +43,9 @@ def _describe_fits(path: Path, prefix: str) -> tuple[dict, np.ndarray | None]:
     return facts, data
 
 
-def _describe_image(raw_dir: Path, path: Path, obs: pspt.Observation) -> dict:
-    row = {"file": path.name, "name_ok": True, "observation": obs.key, "orphan_mask": False}
+def _describe_image(raw_dir: Path, path: Path, obs: pspt.Observation, letter: str) -> dict:
+    row = {"file": path.name, "name_ok": True, "observation": obs.key, "image_id": f"{obs.key}.{letter}",
+           "orphan_mask": False}
     image_facts, _ = _describe_fits(path, "image")
     row.update(image_facts)
     mask_path = raw_dir / obs.file_name("M")
@@ -58,7 +59,7 @@ def _describe_image(raw_dir: Path, path: Path, obs: pspt.Observation) -> dict:
     return row
 
 
-def describe_raw(raw_dir: Path, image_filter: str) -> pd.DataFrame:
+def describe_raw(raw_dir: Path, filters: list[str]) -> pd.DataFrame:
     """One row per image (joined with its mask), per stray file, and per mask without an image."""
     raw_dir = Path(raw_dir)
     rows, images = [], set()
@@ -69,17 +70,18 @@ def describe_raw(raw_dir: Path, image_filter: str) -> pd.DataFrame:
         except pspt.PSPTFileError:
             rows.append({"file": path.name, "name_ok": False})
             continue
-        if letter == image_filter:
+        if letter in filters:
             images.add(obs)
-            rows.append(_describe_image(raw_dir, path, obs))
+            rows.append(_describe_image(raw_dir, path, obs, letter))
     for path in sorted(raw_dir.glob("*.HW.M.P.rdc.fits*")):
         obs, _ = pspt.parse_file_name(path.name)
         if obs not in images:
-            rows.append({"file": path.name, "name_ok": True, "observation": obs.key, "orphan_mask": True})
+            rows.append({"file": path.name, "name_ok": True, "observation": obs.key, "image_id": path.name,
+                         "orphan_mask": True})
     table = pd.DataFrame(rows)
     defaults = {"orphan_mask": False, "mask_present": False, "image_readable": False, "mask_readable": False,
                 "image_header_ok": False, "shapes_match": False, "image_nonfinite": -1, "invalid_codes": -1,
-                "image_height": -1, "image_width": -1, "disk_pixels": -1, "observation": ""}
+                "image_height": -1, "image_width": -1, "disk_pixels": -1, "observation": "", "image_id": ""}
     for column, default in defaults.items():
         if column not in table:
             table[column] = default
@@ -102,11 +104,12 @@ def raw_rules(image_size: int) -> list[Rule]:
         Rule("mask marks a solar disk (some non-zero codes)", gxe.ExpectColumnValuesToBeBetween(column="disk_pixels", min_value=1)),
         Rule("header has DATE_OBS, WAVELNTH, CENTER_X, CENTER_Y, RADIUS, all parsable",
              gxe.ExpectColumnValuesToBeInSet(column="image_header_ok", value_set=[True])),
-        Rule("no observation appears twice", gxe.ExpectColumnValuesToBeUnique(column="observation")),
+        Rule("no observation appears twice", gxe.ExpectColumnValuesToBeUnique(column="image_id")),
     ]
 
 
-def check_raw(raw_dir: Path, image_filter: str, image_size: int) -> tuple[Outcome, int]:
-    table = describe_raw(raw_dir, image_filter)
+def check_raw(raw_dir: Path, filters: list[str], image_size: int) -> tuple[Outcome, int]:
+    """Check the images of ``filters`` in ``raw_dir``, each joined with its mask."""
+    table = describe_raw(raw_dir, list(filters))
     rules = raw_rules(image_size)
     return validate(SUITE, table, rules, id_column="file"), len(rules)

@@ -19,11 +19,12 @@ def describe_tiles(tiles_dir: Path) -> pd.DataFrame:
     import tensorflow as tf
 
     index = tiles.read_index(tiles_dir)
-    tile_size = tiles.read_meta(tiles_dir)["tile_size"]
+    meta = tiles.read_meta(tiles_dir)
+    tile_size, stride = meta["tile_size"], meta["stride"]
     facts = []
     for shard in sorted(index["shard"].unique()):
         for offset, record in enumerate(tf.data.TFRecordDataset(str(Path(tiles_dir) / shard))):
-            tile_id, image, mask, label = (t.numpy() for t in tiles.parse_tile(record, tile_size))
+            tile_id, image, mask, label = (t.numpy() for t in tiles.parse_tile(record, tile_size, len(meta["channels"])))
             facts.append({"tile_id": tile_id.decode(), "shard_read": shard, "offset_read": offset,
                           "image_nonfinite": int(np.count_nonzero(~np.isfinite(image))),
                           "mask_nonbinary": int(np.count_nonzero((mask != 0) & (mask != 1))),
@@ -38,7 +39,7 @@ def describe_tiles(tiles_dir: Path) -> pd.DataFrame:
     table["date_in_one_split"] = table["date"].map(splits_per_date).fillna(0) == 1
     # A tile count per observation far from the disk's area in tiles means tiling went wrong.
     counts = index.groupby("observation")["tile_id"].count()
-    expected = np.pi * index.groupby("observation")["disk_radius"].first() ** 2 / tile_size**2
+    expected = np.pi * index.groupby("observation")["disk_radius"].first() ** 2 / stride**2
     table["tile_count_ratio"] = table["observation"].map(counts / expected).astype(float)
     table["tile_id"] = table["tile_id"].astype(str)
     return table

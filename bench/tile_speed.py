@@ -1,0 +1,59 @@
+"""Tiling speed, measured in one run: against the bare cost of reading the pairs, and 1 vs 2 Dask workers.
+
+Synthesises N observations at the params' size, then times (a) reading and decompressing every
+image/mask pair, (b) the tile stage's work (read, normalise, cut, serialise, write shards) on a
+local Dask cluster of 1 worker and of 2 workers. Prints seconds per pair and the ratios.
+
+    .venv/bin/python bench/tile_speed.py [N, default 12]
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sunspotter import pspt, tiles
+from sunspotter.config import load_params
+from sunspotter.synth.archive import SynthConfig, write_archive
+
+
+def main(n: int) -> None:
+    params = load_params()
+    acquire, tile = params.acquire, params.tile
+    work = Path(tempfile.mkdtemp(prefix="bench-tile-"))
+    write_archive(SynthConfig(params.base.seed, params.base.image_size, acquire.start_date, n, tuple(acquire.filters),
+                              acquire.synthetic), work / "raw", progress=False)
+    pairs = tiles.find_pairs(work / "raw", tile.channels)
+    spec = tiles.TileSpec(params.base.tile_size, tile.stride, tile.min_disk_fraction, tuple(tile.channels),
+                          tile.normalisation)
+
+    start = time.perf_counter()
+    for pair in pairs:
+        for path in (*pair.images, pair.mask):
+            pspt.read_fits(path)
+    read = (time.perf_counter() - start) / n
+
+    per_pair = {}
+    for workers in (1, 2):
+        with tiles.dask_client(workers=workers) as client:
+            # Warm-up: start the workers' imports (TensorFlow) before the clock runs.
+            client.run(lambda: __import__("tensorflow"))
+            start = time.perf_counter()
+            tiles.write_tiles(pairs, work / f"tiles{workers}", spec, split_fractions=tile.split,
+                              shards_per_split=tile.shards_per_split, seed=params.base.seed, client=client,
+                              progress=False)
+            per_pair[workers] = (time.perf_counter() - start) / n
+    shutil.rmtree(work)
+    print(f"{n} observations of {params.base.image_size} x {params.base.image_size}, channels "
+          f"{'+'.join(tile.channels)}, normalisation {tile.normalisation}")
+    print(f"  read + decompress:        {read:6.3f} s per pair")
+    print(f"  tile stage, 1 worker:     {per_pair[1]:6.3f} s per pair  ({per_pair[1] / read:.2f} x reading)")
+    print(f"  tile stage, 2 workers:    {per_pair[2]:6.3f} s per pair  ({per_pair[2] / read:.2f} x reading)")
+    print(f"  speed-up, 2 vs 1 workers: {per_pair[1] / per_pair[2]:.2f} x")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 12)
