@@ -63,6 +63,10 @@ BREAKAGES = {
     "image without mask": (MASK, lambda p: p.unlink(), "every image has its mask"),
     "mask with no disk": (MASK, lambda p: _rewrite(p, lambda d, h: (np.zeros_like(d), h)), "marks a solar disk"),
     "missing DATE_OBS": (IMAGE, lambda p: _rewrite(p, _drop_key("DATE_OBS")), "header has DATE_OBS"),
+    "mask shifted against its image": (MASK, lambda p: _rewrite(p, lambda d, h: (np.roll(d, 6, axis=1), h)),
+                                       "the mask's off-disk code 0 agrees"),
+    "image shifted against its header": (IMAGE, lambda p: _rewrite(p, lambda d, h: (np.roll(d, -6, axis=0), h)),
+                                         "the disk seen in the image is where"),
     "stray file": (None, lambda p: (p.parent / "notes.txt").write_text("x"), "file name follows"),
     "duplicate observation": (IMAGE, lambda p: shutil.copy(p, p.parent / IMAGE.removesuffix(".gz")), "no observation appears twice"),
 }

@@ -24,15 +24,40 @@ def _header_ok(header) -> bool:
         return False
 
 
-def _describe_fits(path: Path, prefix: str) -> tuple[dict, np.ndarray | None]:
-    """One file's facts as columns named ``<prefix>_...``, and its data (None when unreadable)."""
+def disk_offset_px(on_disk: np.ndarray, header) -> float:
+    """How far a disk map's centroid and equal-area radius are from the header's CENTER_X, CENTER_Y and
+    RADIUS, in pixels (the largest of the three differences); -1 when either is missing."""
+    area = int(np.count_nonzero(on_disk))
+    try:
+        cx, cy, radius = (float(header[k]) for k in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
+    except (KeyError, ValueError, TypeError):
+        return -1.0
+    if area == 0:
+        return -1.0
+    fitted_y = float(on_disk.sum(axis=1) @ np.arange(on_disk.shape[0])) / area
+    fitted_x = float(on_disk.sum(axis=0) @ np.arange(on_disk.shape[1])) / area
+    return max(abs(fitted_x - cx), abs(fitted_y - cy), abs(np.sqrt(area / np.pi) - radius))
+
+
+def bright_disk(image: np.ndarray) -> np.ndarray:
+    """The solar disk as the image shows it: brighter than a fifth of the way from the sky to the disk.
+
+    Even the limb (0.3 of the centre) and a cloud-dimmed disk clear that level; scattered light does not.
+    """
+    sample = image[::8, ::8].astype(np.float32)
+    sky, disk = np.percentile(sample, 5), np.percentile(sample, 60)  # the disk covers about 3/4 of a PSPT frame
+    return image > sky + 0.2 * (disk - sky)
+
+
+def _describe_fits(path: Path, prefix: str) -> tuple[dict, np.ndarray | None, object]:
+    """One file's facts as columns named ``<prefix>_...``, its data and header (None when unreadable)."""
     facts = {f"{prefix}_readable": False, f"{prefix}_error": "", f"{prefix}_height": -1, f"{prefix}_width": -1,
              f"{prefix}_ndim": -1, f"{prefix}_dtype": "", f"{prefix}_nonfinite": -1, f"{prefix}_header_ok": False}
     try:
         data, header = pspt.read_fits(path)
     except pspt.PSPTFileError as err:
         facts[f"{prefix}_error"] = str(err)
-        return facts, None
+        return facts, None, None
     facts.update({
         f"{prefix}_readable": True, f"{prefix}_ndim": data.ndim, f"{prefix}_dtype": str(data.dtype),
         f"{prefix}_height": data.shape[0] if data.ndim == 2 else -1,
@@ -40,22 +65,26 @@ def _describe_fits(path: Path, prefix: str) -> tuple[dict, np.ndarray | None]:
         f"{prefix}_nonfinite": int(np.count_nonzero(~np.isfinite(data))) if data.dtype.kind == "f" else 0,
         f"{prefix}_header_ok": _header_ok(header),
     })
-    return facts, data
+    return facts, data, header
 
 
 def _describe_image(raw_dir: Path, path: Path, obs: pspt.Observation, letter: str) -> dict:
     row = {"file": path.name, "name_ok": True, "observation": obs.key, "image_id": f"{obs.key}.{letter}",
            "orphan_mask": False}
-    image_facts, _ = _describe_fits(path, "image")
+    image_facts, image, header = _describe_fits(path, "image")
     row.update(image_facts)
+    row["image_disk_offset_px"] = disk_offset_px(bright_disk(image), header) if image is not None and image.ndim == 2 else -1.0
     mask_path = raw_dir / obs.file_name("M")
     row["mask_present"] = mask_path.exists()
-    mask_facts, codes = _describe_fits(mask_path, "mask") if mask_path.exists() else ({}, None)
+    mask_facts, codes, _ = _describe_fits(mask_path, "mask") if mask_path.exists() else ({}, None, None)
     row.update(mask_facts)
     row["shapes_match"] = bool(row["image_readable"] and row.get("mask_readable")
                                and (row["image_height"], row["image_width"]) == (row["mask_height"], row["mask_width"]))
     row["invalid_codes"] = int(np.count_nonzero(~np.isin(codes, list(pspt.VALID_MASK_CODES)))) if codes is not None else -1
     row["disk_pixels"] = int(np.count_nonzero(codes)) if codes is not None else -1
+    # The image's header says where the disk is; the mask's off-disk code 0 must agree with it.
+    row["mask_disk_offset_px"] = (disk_offset_px(codes != pspt.OFF_DISK, header)
+                                  if codes is not None and codes.ndim == 2 and header is not None else -1.0)
     return row
 
 
@@ -81,7 +110,8 @@ def describe_raw(raw_dir: Path, filters: list[str]) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     defaults = {"orphan_mask": False, "mask_present": False, "image_readable": False, "mask_readable": False,
                 "image_header_ok": False, "shapes_match": False, "image_nonfinite": -1, "invalid_codes": -1,
-                "image_height": -1, "image_width": -1, "disk_pixels": -1, "observation": "", "image_id": ""}
+                "image_height": -1, "image_width": -1, "disk_pixels": -1, "observation": "", "image_id": "",
+                "image_disk_offset_px": -1.0, "mask_disk_offset_px": -1.0}
     for column, default in defaults.items():
         if column not in table:
             table[column] = default
@@ -90,7 +120,12 @@ def describe_raw(raw_dir: Path, filters: list[str]) -> pd.DataFrame:
 
 
 def raw_rules(image_size: int) -> list[Rule]:
+    tolerance = max(2.0, 3.0 * image_size / 2048)  # "within a few pixels" of a 2048-pixel frame
     return [
+        Rule(f"the disk seen in the image is where CENTER_X, CENTER_Y, RADIUS say (within {tolerance:g} px)",
+             gxe.ExpectColumnValuesToBeBetween(column="image_disk_offset_px", min_value=0, max_value=tolerance)),
+        Rule(f"the mask's off-disk code 0 agrees with CENTER_X, CENTER_Y, RADIUS (within {tolerance:g} px)",
+             gxe.ExpectColumnValuesToBeBetween(column="mask_disk_offset_px", min_value=0, max_value=tolerance)),
         Rule("file name follows YYYYMMDD.HHMM.HW.<F>.P.rdc.fits[.gz]", gxe.ExpectColumnValuesToBeInSet(column="name_ok", value_set=[True])),
         Rule("image is readable FITS with data", gxe.ExpectColumnValuesToBeInSet(column="image_readable", value_set=[True])),
         Rule("every image has its mask (…HW.M.P.rdc.fits.gz)", gxe.ExpectColumnValuesToBeInSet(column="mask_present", value_set=[True])),
