@@ -1,10 +1,18 @@
 """Stage tile: cut every full-disk pair into tiles, split by date, write shards and the Parquet index."""
 
+import json
+
 import mlflow
 
 from sunspotter import paths, tiles, tracking
 from sunspotter.config import load_params
 from sunspotter.stage import stage_main
+
+
+def quarantined_observations() -> frozenset[str]:
+    """Observations validate_raw set aside (validate.on_bad_file: quarantine)."""
+    summary = json.loads(paths.validation_summary("raw").read_text())
+    return frozenset(summary.get("quarantined", {}).get("observations", []))
 
 
 @stage_main
@@ -18,7 +26,8 @@ def main() -> None:
         spec = tiles.TileSpec(params.base.tile_size, tile.stride, tile.min_disk_fraction, tuple(tile.channels),
                               tile.normalisation)
         with tiles.dask_client(tile.dask_scheduler, tile.dask_workers) as client:
-            index = tiles.write_tiles(tiles.find_pairs(paths.RAW, tile.channels), paths.TILES, spec,
+            pairs = tiles.find_pairs(paths.RAW, tile.channels, quarantined_observations())
+            index = tiles.write_tiles(pairs, paths.TILES, spec,
                                       split_fractions=tile.split, shards_per_split=tile.shards_per_split,
                                       seed=params.base.seed, client=client)
         counts = index.groupby("split")["label"].agg(["count", "sum"])

@@ -1,7 +1,9 @@
 """Stage validate_raw: check every raw image/mask pair with great-expectations before anything uses it."""
 
 from sunspotter import paths, tracking
-from sunspotter.checks.raw import check_raw
+from dataclasses import asdict
+
+from sunspotter.checks.raw import check_raw, quarantine
 from sunspotter.config import load_params
 from sunspotter.stage import conclude_validation, stage_main
 
@@ -10,8 +12,11 @@ from sunspotter.stage import conclude_validation, stage_main
 def main() -> None:
     params = load_params()
     with tracking.stage_run("validate_raw"):
-        outcome, rules = check_raw(paths.RAW, params.tile.channels, params.base.image_size)
-        conclude_validation(outcome, rules, "raw", paths.RAW)
+        outcome, rules, table = check_raw(paths.RAW, params.tile.channels, params.base.image_size)
+        set_aside = None
+        if params.validate.on_bad_file == "quarantine" and not outcome.success:
+            set_aside = asdict(quarantine(outcome, table))
+        conclude_validation(outcome, rules, "raw", paths.RAW, set_aside)
 
 
 if __name__ == "__main__":

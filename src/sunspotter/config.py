@@ -66,6 +66,7 @@ class Tile:
 
 @dataclass(frozen=True)
 class Validate:
+    on_bad_file: str        # "fail" or "quarantine"
     max_positive_fraction: float
     min_positive_fraction: float
 
@@ -134,6 +135,7 @@ def _check(params: Params) -> None:
         (tile.normalisation in ("disk_centre", "quiet_sun"), "tile.normalisation must be disk_centre or quiet_sun"),
         (0 < tile.stride <= base.tile_size and (base.image_size - base.tile_size) % tile.stride == 0,
          "tile.stride must be in (0, base.tile_size] and step evenly across the image"),
+        (params.validate.on_bad_file in ("fail", "quarantine"), "validate.on_bad_file must be fail or quarantine"),
         (tile.dask_workers >= 0, "tile.dask_workers must be >= 0 (0 = one per core)"),
         (0 <= params.acquire.synthetic.cycle_phase <= 1, "acquire.synthetic.cycle_phase must be in [0, 1]"),
         (set(tile.split) == {"train", "val", "test"} and abs(sum(tile.split.values()) - 1) < 1e-6,

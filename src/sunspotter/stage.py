@@ -14,6 +14,8 @@ from sunspotter.config import ConfigError
 from sunspotter.archive import ArchiveError
 from sunspotter.pspt import PSPTFileError, atomic_write_bytes
 
+log = logging.getLogger(__name__)
+
 #: Failures caused by the input, the params or the archive server, not by a bug: reported without a traceback.
 USER_ERRORS = (ConfigError, PSPTFileError, ValidationFailed, FileNotFoundError, ArchiveError)
 
@@ -39,14 +41,17 @@ def write_json(path: str | Path, payload: dict) -> None:
     atomic_write_bytes(Path(path), (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
 
 
-def conclude_validation(outcome, rules_checked: int, suite: str, subject: Path) -> None:
-    """Write the suite's JSON summary (a DVC metric), log its counts to the stage's run, stop if anything failed."""
+def conclude_validation(outcome, rules_checked: int, suite: str, subject: Path, quarantined: dict | None = None) -> None:
+    """Write the suite's JSON summary (a DVC metric), log its counts to the stage's run, and stop if anything
+    failed, unless the failures were ``quarantined`` (set aside, and listed in the summary)."""
     import mlflow
 
     from sunspotter import paths
     from sunspotter.checks.suite import write_summary
 
-    write_summary(outcome, paths.validation_summary(suite), rules_checked)
+    write_summary(outcome, paths.validation_summary(suite), rules_checked, {"quarantined": quarantined or {}})
     mlflow.log_metrics({f"{suite}_rows_checked": outcome.rows, f"{suite}_failed_rules": len(outcome.failures)})
-    if not outcome.success:
+    if quarantined:
+        log.warning("%s: quarantined %s", subject, quarantined)
+    elif not outcome.success:
         raise ValidationFailed(f"{subject}: {outcome.message()}")

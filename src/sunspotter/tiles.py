@@ -46,8 +46,9 @@ class Pair:
     mask: Path
 
 
-def find_pairs(raw_dir: Path, channels: tuple[str, ...] | list[str]) -> list[Pair]:
-    """Every observation in ``raw_dir`` with an image per channel and a mask, sorted by observation.
+def find_pairs(raw_dir: Path, channels: tuple[str, ...] | list[str], exclude: frozenset[str] = frozenset()) -> list[Pair]:
+    """Every observation in ``raw_dir`` with an image per channel and a mask, sorted by observation,
+    except the observation keys in ``exclude`` (those validate_raw quarantined).
 
     validate_raw has already rejected unpaired or misnamed files, so here a missing file is an error.
     """
@@ -55,6 +56,8 @@ def find_pairs(raw_dir: Path, channels: tuple[str, ...] | list[str]) -> list[Pai
     pairs = []
     for first in sorted(raw_dir.glob(f"*.HW.{channels[0]}.P.rdc.fits*")):
         obs, _ = pspt.parse_file_name(first.name)
+        if obs.key in exclude:
+            continue
         images = (first, *(raw_dir / obs.file_name(letter) for letter in channels[1:]))
         mask = raw_dir / obs.file_name("M")
         missing = [path.name for path in (*images, mask) if not path.exists()]

@@ -15,7 +15,7 @@ def test_downloaded_archive_is_the_synthetic_one_to_the_pipeline(tiny_archive, t
         archive.download(settings, date(2014, 1, 2), date(2014, 1, 7), ["R", "K"], out, progress=False)
     assert {p.name for p in out.glob("*.fits.gz")} == set(served)
     assert (out / pspt.MANIFEST_NAME).exists()
-    outcome, _ = check_raw(out, ["R", "K"], 256)
+    outcome, _, _ = check_raw(out, ["R", "K"], 256)
     assert outcome.success, outcome.message()
     assert tiles.find_pairs(out, ["R", "K"])[0].observation == tiles.find_pairs(tiny_archive, ["R", "K"])[0].observation
     assert len(tiles.find_pairs(out, ["R", "K"])) == len(tiles.find_pairs(tiny_archive, ["R", "K"])) == 6

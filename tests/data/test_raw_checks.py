@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from sunspotter import pspt
-from sunspotter.checks.raw import check_raw
+from sunspotter import tiles
+from sunspotter.checks.raw import check_raw, quarantine
 
 IMAGE = "20140103.1800.HW.R.P.rdc.fits.gz"
 MASK = "20140103.1800.HW.M.P.rdc.fits.gz"
@@ -47,7 +48,7 @@ def _drop_key(key):
 
 
 def test_good_archive_passes(archive):
-    outcome, rules = check_raw(archive, ["R"], 256)
+    outcome, rules, _ = check_raw(archive, ["R"], 256)
     assert outcome.success, outcome.message()
     assert outcome.rows == 6 and rules >= 10
 
@@ -76,7 +77,7 @@ BREAKAGES = {
 def test_breakage_is_caught_naming_file_and_rule(archive, kind):
     target, breaks, rule = BREAKAGES[kind]
     breaks(archive / (target or IMAGE))
-    outcome, _ = check_raw(archive, ["R"], 256)
+    outcome, _, _ = check_raw(archive, ["R"], 256)
     assert not outcome.success
     message = outcome.message()
     assert len(outcome.failures) >= 1
@@ -85,3 +86,19 @@ def test_breakage_is_caught_naming_file_and_rule(archive, kind):
     assert any("20140103.1800" in n or "notes.txt" in n for n in named), message
     # The good observations are not blamed.
     assert not any("20140102.1800" in n for n in named), message
+
+
+@pytest.mark.parametrize("kind", sorted(BREAKAGES))
+def test_quarantine_sets_aside_the_broken_observation_and_keeps_the_rest(archive, kind):
+    """The other policy: the same breakages, set aside instead of stopping; every good observation stays."""
+    target, breaks, _ = BREAKAGES[kind]
+    breaks(archive / (target or IMAGE))
+    outcome, _, table = check_raw(archive, ["R"], 256)
+    set_aside = quarantine(outcome, table)
+    if kind == "stray file":
+        assert set_aside.observations == [] and set_aside.files == ["notes.txt"]
+    else:
+        assert set_aside.observations == ["20140103.1800"], set_aside
+    kept = tiles.find_pairs(archive, ["R"], exclude=frozenset(set_aside.observations))
+    assert len(kept) == 6 - len(set_aside.observations)
+    assert "20140103.1800" not in {pair.observation.key for pair in kept} or kind == "stray file"

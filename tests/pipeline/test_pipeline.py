@@ -205,3 +205,26 @@ def test_mlflow_ui_serves_the_runs(clone):
     finally:
         ui.terminate()
         ui.wait(timeout=30)
+
+
+def test_quarantine_policy_sets_the_bad_observation_aside_and_goes_on(clone):
+    """Last in this module: it leaves the clone's tiles without one observation."""
+    import pandas as pd
+
+    work, env = clone
+    params_path = work / "params.yaml"
+    original = params_path.read_text()
+    mask = sorted((work / "data/raw").glob("*.HW.M.P.rdc.fits.gz"))[0]
+    mask.unlink()
+    try:
+        params = yaml.safe_load(original)
+        params["validate"]["on_bad_file"] = "quarantine"
+        params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+        _run(["dvc", "repro", "-s", "validate_raw"], work, env)
+        summary = json.loads((work / "reports/raw/summary.json").read_text())
+        assert summary["quarantined"]["observations"] == [mask.name[:13]]
+        _run(["dvc", "repro", "-s", "tile"], work, env)
+        observations = set(pd.read_parquet(work / "data/tiles/index.parquet")["observation"])
+        assert mask.name[:13] not in observations and len(observations) == 7, "the other 7 observations are kept"
+    finally:
+        params_path.write_text(original)

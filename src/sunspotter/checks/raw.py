@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import great_expectations.expectations as gxe
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sunspotter import pspt
-from sunspotter.checks.suite import Outcome, Rule, validate
+from sunspotter.checks.suite import Outcome, Rule, ValidationFailed, validate
 
 SUITE = "raw_fits"
 
@@ -143,8 +144,31 @@ def raw_rules(image_size: int) -> list[Rule]:
     ]
 
 
-def check_raw(raw_dir: Path, filters: list[str], image_size: int) -> tuple[Outcome, int]:
+def check_raw(raw_dir: Path, filters: list[str], image_size: int) -> tuple[Outcome, int, pd.DataFrame]:
     """Check the images of ``filters`` in ``raw_dir``, each joined with its mask."""
     table = describe_raw(raw_dir, list(filters))
     rules = raw_rules(image_size)
-    return validate(SUITE, table, rules, id_column="file"), len(rules)
+    return validate(SUITE, table, rules, id_column="file"), len(rules), table
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    observations: list[str]  # observation keys set aside: none of their files is used
+    files: list[str]         # every file named by a failure, stray files included
+
+
+def quarantine(outcome: Outcome, table: pd.DataFrame) -> Quarantine:
+    """What to set aside so that the rest passes: the observations of every file a failure names.
+
+    A failure that names no file (a rule about the whole table) cannot be quarantined: ValidationFailed.
+    """
+    observation_of = dict(zip(table["file"], table["observation"]))
+    observations, files = set(), set()
+    for failure in outcome.failures:
+        for name in failure["unexpected"]:
+            if name not in observation_of:
+                raise ValidationFailed(f"cannot quarantine '{failure['rule']}': it names no file ({name})")
+            files.add(name)
+            if observation_of[name]:
+                observations.add(observation_of[name])
+    return Quarantine(sorted(observations), sorted(files))

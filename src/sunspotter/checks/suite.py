@@ -92,6 +92,6 @@ def validate(suite_name: str, table: pd.DataFrame, rules: list[Rule], id_column:
     return Outcome(suite_name, not failures, len(table), failures)
 
 
-def write_summary(outcome: Outcome, path: Path, rules_checked: int) -> None:
-    summary = outcome.summary() | {"rules_checked": rules_checked}
+def write_summary(outcome: Outcome, path: Path, rules_checked: int, extra: dict | None = None) -> None:
+    summary = outcome.summary() | {"rules_checked": rules_checked} | (extra or {})
     atomic_write_bytes(Path(path), (json.dumps(summary, indent=2) + "\n").encode())
