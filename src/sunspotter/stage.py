@@ -49,7 +49,8 @@ def conclude_validation(outcome, rules_checked: int, suite: str, subject: Path, 
     from sunspotter import paths
     from sunspotter.checks.suite import write_summary
 
-    write_summary(outcome, paths.validation_summary(suite), rules_checked, {"quarantined": quarantined or {}})
+    write_summary(outcome, paths.validation_summary(suite), rules_checked,
+                  {"quarantined": quarantined} if quarantined else None)
     mlflow.log_metrics({f"{suite}_rows_checked": outcome.rows, f"{suite}_failed_rules": len(outcome.failures)})
     if quarantined:
         log.warning("%s: quarantined %s", subject, quarantined)
