@@ -17,7 +17,7 @@ MU_BINS = 60
 
 def disk_geometry(shape: tuple[int, int], header) -> np.ndarray:
     """mu (cos of the heliocentric angle) per pixel from the header's disk centre and radius; 0 off the disk."""
-    cx, cy, radius = (float(header[k]) for k in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
+    cx, cy, radius = pspt.disk_geometry_from_header(header)
     y = ((np.arange(shape[0], dtype=np.float32) - cy) / radius)[:, None]
     x = ((np.arange(shape[1], dtype=np.float32) - cx) / radius)[None, :]
     return np.sqrt(np.clip(1.0 - (x * x + y * y), 0.0, None))

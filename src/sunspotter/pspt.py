@@ -82,6 +82,14 @@ def parse_file_name(name: str) -> tuple[Observation, str]:
     return Observation(match["date"], match["time"]), match["filter"]
 
 
+def disk_geometry_from_header(header) -> tuple[float, float, float]:
+    """The disk's centre column, centre row (0-based pixels) and radius (pixels) from a PSPT header.
+
+    Raises KeyError, ValueError or TypeError when a key is missing or not a number.
+    """
+    return float(header["CENTER_X"]), float(header["CENTER_Y"]), float(header[RADIUS_KEY])
+
+
 def sunspot_mask(codes: np.ndarray) -> np.ndarray:
     """Binary sunspot mask (umbra or penumbra) as uint8."""
     return np.isin(codes, SUNSPOT_CODES).astype(np.uint8)

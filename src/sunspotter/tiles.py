@@ -93,7 +93,7 @@ def normalise(image: np.ndarray, header, method: str = "disk_centre") -> np.ndar
 
         return flatten(image, header)[0]
     image = image.astype(np.float32)
-    cx, cy, radius = (float(header[k]) for k in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
+    cx, cy, radius = pspt.disk_geometry_from_header(header)
     y, x = np.ogrid[: image.shape[0], : image.shape[1]]
     r = np.hypot(x - cx, y - cy)
     sky = float(np.median(image[r > radius * 1.02])) if (r > radius * 1.02).any() else 0.0
@@ -158,7 +158,7 @@ def tile_observation(pair: Pair, spec: TileSpec, records_path: Path) -> list[dic
 
 
 def _index_row(pair: Pair, spec: TileSpec, header, tile: dict, tile_id: str) -> dict:
-    cx, cy, radius = (float(header[k]) for k in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
+    cx, cy, radius = pspt.disk_geometry_from_header(header)
     centre_x = tile["col"] + spec.tile_size / 2 - cx
     centre_y = tile["row"] + spec.tile_size / 2 - cy
     return {

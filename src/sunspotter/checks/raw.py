@@ -30,7 +30,7 @@ def disk_offset_px(on_disk: np.ndarray, header) -> float:
     RADIUS, in pixels (the largest of the three differences); -1 when either is missing."""
     area = int(np.count_nonzero(on_disk))
     try:
-        cx, cy, radius = (float(header[k]) for k in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
+        cx, cy, radius = pspt.disk_geometry_from_header(header)
     except (KeyError, ValueError, TypeError):
         return -1.0
     if area == 0:
