@@ -3,7 +3,7 @@
 from sunspotter import paths, tracking
 from sunspotter.checks.tiles import check_tiles
 from sunspotter.config import load_params
-from sunspotter.stage import conclude_validation, stage_main
+from sunspotter.stage import conclude_validation, fresh_data_docs, stage_main
 
 
 @stage_main
@@ -11,7 +11,7 @@ def main() -> None:
     params = load_params()
     with tracking.stage_run("validate_tiles"):
         outcome, rules, _ = check_tiles(paths.TILES, params.validate.min_positive_fraction,
-                                        params.validate.max_positive_fraction)
+                                        params.validate.max_positive_fraction, fresh_data_docs("tiles"))
         conclude_validation(outcome, rules, "tiles", paths.TILES)
 
 

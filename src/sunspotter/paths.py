@@ -20,3 +20,8 @@ def model_record(kind: str) -> Path:
 
 def validation_summary(suite: str) -> Path:
     return REPORTS / suite / "summary.json"
+
+
+def data_docs(suite: str) -> Path:
+    """great-expectations Data Docs (HTML) of a validation stage; open index.html in a browser."""
+    return REPORTS / suite / "data_docs"

@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -41,6 +42,15 @@ def write_json(path: str | Path, payload: dict) -> None:
     atomic_write_bytes(Path(path), (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
 
 
+def fresh_data_docs(suite: str) -> Path:
+    """The suite's Data Docs folder, emptied so it shows this run only (DVC does the same; a direct run needs it)."""
+    from sunspotter import paths
+
+    folder = paths.data_docs(suite)
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
 def conclude_validation(outcome, rules_checked: int, suite: str, subject: Path, quarantined: dict | None = None) -> None:
     """Write the suite's JSON summary (a DVC metric), log its counts to the stage's run, and stop if anything
     failed, unless the failures were ``quarantined`` (set aside, and listed in the summary)."""
@@ -55,4 +65,5 @@ def conclude_validation(outcome, rules_checked: int, suite: str, subject: Path, 
     if quarantined:
         log.warning("%s: quarantined %s", subject, quarantined)
     elif not outcome.success:
-        raise ValidationFailed(f"{subject}: {outcome.message()}")
+        raise ValidationFailed(f"{subject}: {outcome.message()}\n"
+                               f"  report: {paths.data_docs(suite) / 'index.html'}")

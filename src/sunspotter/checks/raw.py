@@ -144,11 +144,12 @@ def raw_rules(image_size: int) -> list[Rule]:
     ]
 
 
-def check_raw(raw_dir: Path, filters: list[str], image_size: int) -> tuple[Outcome, int, pd.DataFrame]:
-    """Check the images of ``filters`` in ``raw_dir``, each joined with its mask."""
+def check_raw(raw_dir: Path, filters: list[str], image_size: int,
+              docs_dir: Path | None = None) -> tuple[Outcome, int, pd.DataFrame]:
+    """Check the images of ``filters`` in ``raw_dir``, each joined with its mask (Data Docs into ``docs_dir``)."""
     table = describe_raw(raw_dir, list(filters))
     rules = raw_rules(image_size)
-    return validate(SUITE, table, rules, id_column="file"), len(rules), table
+    return validate(SUITE, table, rules, id_column="file", docs_dir=docs_dir), len(rules), table
 
 
 @dataclass(frozen=True)

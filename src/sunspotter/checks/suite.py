@@ -18,6 +18,14 @@ from sunspotter.pspt import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 MAX_NAMED = 10
+DOCS_SITE = "sunspotter"
+
+
+def _docs_site(folder: Path) -> dict:
+    """A Data Docs site written as static HTML into ``folder``."""
+    return {"class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder.resolve())},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}
 
 
 @dataclass(frozen=True)
@@ -61,21 +69,33 @@ def _exception_text(info: dict) -> str:
     return ""
 
 
-def validate(suite_name: str, table: pd.DataFrame, rules: list[Rule], id_column: str) -> Outcome:
-    """Check ``table`` against ``rules``; each failure lists the ``id_column`` values of the offending rows."""
+def validate(suite_name: str, table: pd.DataFrame, rules: list[Rule], id_column: str,
+             docs_dir: Path | None = None) -> Outcome:
+    """Check ``table`` against ``rules``; each failure lists the ``id_column`` values of the offending rows.
+
+    With ``docs_dir``, the result is also rendered as great-expectations Data Docs (HTML) there; several suites
+    can share one folder, its index.html lists them all.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    actions = []
+    if docs_dir is not None:
+        context.add_data_docs_site(site_name=DOCS_SITE, site_config=_docs_site(Path(docs_dir)))
+        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
     batch = (context.data_sources.add_pandas(suite_name).add_dataframe_asset(suite_name)
              .add_batch_definition_whole_dataframe(suite_name))
     suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
     for rule in rules:
         suite.add_expectation(rule.expectation)
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
-    result = definition.run(batch_parameters={"dataframe": table.reset_index(drop=True)},
-                            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [id_column]})
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name=suite_name, validation_definitions=[definition], actions=actions,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [id_column]}))
+    run = checkpoint.run(batch_parameters={"dataframe": table.reset_index(drop=True)})
+    (result,) = run.run_results.values()
     by_id = {checked.expectation_config.id: checked for checked in result.results}
     failures = []
     for rule in rules:

@@ -70,14 +70,16 @@ def balance_rules(min_positive: float, max_positive: float) -> list[Rule]:
                  gxe.ExpectColumnValuesToBeBetween(column="positive_fraction", min_value=min_positive, max_value=max_positive))]
 
 
-def check_tiles(tiles_dir: Path, min_positive: float, max_positive: float) -> tuple[Outcome, int, pd.DataFrame]:
-    """Per-tile rules plus the training split's class balance, reported as one outcome."""
+def check_tiles(tiles_dir: Path, min_positive: float, max_positive: float,
+                docs_dir: Path | None = None) -> tuple[Outcome, int, pd.DataFrame]:
+    """Per-tile rules plus the training split's class balance, reported as one outcome (Data Docs into ``docs_dir``)."""
     table = describe_tiles(tiles_dir)
     rules = tile_rules((0.8, 1.6))
-    outcome = validate(SUITE, table, rules, id_column="tile_id")
+    outcome = validate(SUITE, table, rules, id_column="tile_id", docs_dir=docs_dir)
     train = table[table["split"] == "train"]
     balance = pd.DataFrame({"split": ["train"], "positive_fraction": [float(train["label"].mean()) if len(train) else 0.0]})
-    balance_outcome = validate(f"{SUITE}_balance", balance, balance_rules(min_positive, max_positive), id_column="split")
+    balance_outcome = validate(f"{SUITE}_balance", balance, balance_rules(min_positive, max_positive),
+                               id_column="split", docs_dir=docs_dir)
     merged = Outcome(SUITE, outcome.success and balance_outcome.success, outcome.rows,
                      outcome.failures + balance_outcome.failures)
     return merged, len(rules) + 1, table
