@@ -105,6 +105,9 @@ def validate(suite_name: str, table: pd.DataFrame, rules: list[Rule], id_column:
         details = checked.result or {}
         offenders = [row.get(id_column) if isinstance(row, dict) else row
                      for row in details.get("unexpected_index_list") or []]
+        if not offenders and "observed_value" in details:  # a rule on the table as a whole, e.g. a mean
+            observed = details["observed_value"]
+            offenders = [f"observed {observed:.4g}" if isinstance(observed, (int, float)) else f"observed {observed}"]
         if not offenders:
             offenders = [_exception_text(checked.exception_info) or "the table as a whole"]
         failures.append({"rule": rule.rule, "expectation": type(rule.expectation).__name__,
