@@ -1,6 +1,7 @@
 """The raw suite passes a good archive and names the file and the rule for each kind of breakage."""
 
 import gzip
+import re
 import shutil
 
 import numpy as np
@@ -102,3 +103,17 @@ def test_quarantine_sets_aside_the_broken_observation_and_keeps_the_rest(archive
     kept = tiles.find_pairs(archive, ["R"], exclude=frozenset(set_aside.observations))
     assert len(kept) == 6 - len(set_aside.observations)
     assert "20140103.1800" not in {pair.observation.key for pair in kept} or kind == "stray file"
+
+
+def test_data_docs_report_the_failure(archive, tmp_path):
+    """The HTML report a person opens after a failed stage shows that it failed and which rule broke."""
+    target, breaks, rule = BREAKAGES["mask code 9"]
+    breaks(archive / target)
+    docs = tmp_path / "data_docs"
+    outcome, _, _ = check_raw(archive, ["R"], 256, docs_dir=docs)
+    assert not outcome.success
+    (page,) = docs.glob("validations/**/*.html")
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.read_text()).split())
+    assert "Status: Failed" in text and "Unsuccessful Expectations 1" in text, text[:2000]
+    assert rule in text and "20140103.1800.HW.R.P.rdc.fits.gz" in text, text[:3000]
+    assert (docs / "index.html").exists()

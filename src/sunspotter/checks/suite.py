@@ -89,6 +89,7 @@ def validate(suite_name: str, table: pd.DataFrame, rules: list[Rule], id_column:
              .add_batch_definition_whole_dataframe(suite_name))
     suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
     for rule in rules:
+        rule.expectation.description = rule.rule  # Data Docs show the plain-language rule
         suite.add_expectation(rule.expectation)
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
     checkpoint = context.checkpoints.add(gx.Checkpoint(
