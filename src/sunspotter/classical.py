@@ -20,7 +20,11 @@ def disk_geometry(shape: tuple[int, int], header) -> np.ndarray:
     cx, cy, radius = pspt.disk_geometry_from_header(header)
     y = ((np.arange(shape[0], dtype=np.float32) - cy) / radius)[:, None]
     x = ((np.arange(shape[1], dtype=np.float32) - cx) / radius)[None, :]
-    return np.sqrt(np.clip(1.0 - (x * x + y * y), 0.0, None))
+    # In place on one full-size array: tiling runs this on every image, and several workers share memory bandwidth.
+    mu = x * x + y * y
+    np.subtract(np.float32(1.0), mu, out=mu)
+    np.maximum(mu, np.float32(0.0), out=mu)
+    return np.sqrt(mu, out=mu)
 
 
 def _ring_medians(values: np.ndarray, rings: np.ndarray) -> np.ndarray:
@@ -44,9 +48,11 @@ def flatten(image: np.ndarray, header) -> tuple[np.ndarray, np.ndarray]:
     sample = np.s_[::3, ::3]
     sky_pixels = data[sample][~on_disk[sample]]
     data -= float(np.median(sky_pixels)) if sky_pixels.size else 0.0
-    rings = np.minimum((mu * MU_BINS).astype(np.int32), MU_BINS - 1)
+    rings = (mu * MU_BINS).astype(np.int32)
+    np.minimum(rings, MU_BINS - 1, out=rings)
     profile = np.maximum(_ring_medians(data[sample][on_disk[sample]], rings[sample][on_disk[sample]]), 1e-6)
-    flat = np.where(on_disk, data / profile[rings], 0.0).astype(np.float32)
+    flat = np.divide(data, np.take(profile, rings), out=data)
+    flat[~on_disk] = 0.0
     return flat, mu
 
 

@@ -213,7 +213,8 @@ def _tiled_in_order(pairs: list[Pair], spec: TileSpec, parts: Path, client) -> I
     if client is None:
         yield from ((tile_observation(pair, spec, part(pair)), part(pair)) for pair in pairs)
         return
-    ahead = 2 * max(len(client.scheduler_info()["workers"]), 1)
+    # Four tasks per worker: one slow observation at the head of the window leaves no worker idle.
+    ahead = 4 * max(len(client.scheduler_info()["workers"]), 1)
     pending = iter(pairs)
 
     def submit(pair: Pair):
