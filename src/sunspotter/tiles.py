@@ -364,14 +364,22 @@ def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int):
 
 
 def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
-                 shuffle: bool = False, seed: int = 0, with_ids: bool = False, positive_fraction: float | None = None):
+                 shuffle: bool = False, seed: int = 0, with_ids: bool = False, positive_fraction: float | None = None,
+                 augment: bool = False, brightness: float = 0.0):
     """Stream a split from its shards: (image, label) for the classifier, (image, mask) for the localizer.
 
     Memory stays flat however big the split. With ``positive_fraction`` (for training), sunspot tiles are
     drawn to that share of the stream, which then repeats forever: pass ``steps_per_epoch`` to ``fit``.
     Sunspot tiles are a few percent of the disk; without this both models learn to answer "never".
+    With ``augment``, tiles are flipped, turned by quarter turns and scaled by up to +-``brightness``
+    (see ``sunspotter.augment``).
     """
     import tensorflow as tf
+
+    from sunspotter.augment import augmented
+
+    if augment and with_ids:
+        raise ValueError("augmentation is for training streams, which carry no tile ids")
 
     if positive_fraction is None:
         ds = _tile_stream(tiles_dir, split, shuffle, seed)
@@ -381,4 +389,6 @@ def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
         ds = tf.data.Dataset.sample_from_datasets([positives, negatives], [positive_fraction, 1 - positive_fraction],
                                                   seed=seed)
     ds = ds.map(_TARGETS_WITH_IDS[target] if with_ids else _TARGETS[target])
+    if augment:
+        ds = augmented(ds, seed, brightness, spatial_target=target == "localizer")
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

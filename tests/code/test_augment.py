@@ -1,0 +1,67 @@
+"""Augmentation: image and mask move together, brightness stays small, and the same seed gives the same stream."""
+
+import numpy as np
+import tensorflow as tf
+
+from sunspotter.augment import augmented
+
+SIZE = 8
+
+
+def _tiles(n: int):
+    """Tiles whose image is an asymmetric ramp darkened exactly where the mask is 1."""
+    rng = np.random.default_rng(0)
+    masks = (rng.random((n, SIZE, SIZE, 1)) < 0.2).astype(np.float32)
+    ramp = (1.0 + np.arange(SIZE * SIZE, dtype=np.float32).reshape(1, SIZE, SIZE, 1) / 100.0)
+    images = ramp * (1.0 - 0.5 * masks)
+    return images, masks
+
+
+def _run(images, targets, seed, brightness=0.05, spatial=True):
+    ds = tf.data.Dataset.from_tensor_slices((images, targets))
+    out = list(augmented(ds, seed, brightness, spatial).as_numpy_iterator())
+    return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
+
+
+def test_geometry_is_one_of_the_eight_symmetries_and_all_occur():
+    images, masks = _tiles(200)
+    out_images, out_masks = _run(images, masks, seed=5, brightness=0.0)
+    seen = set()
+    for source, mask, out_mask, out_image in zip(images, masks, out_masks, out_images):
+        matches = [k for k, (turned_mask, turned_image) in enumerate(_symmetries(mask, source))
+                   if np.array_equal(turned_mask, out_mask) and np.allclose(turned_image, out_image)]
+        # A match of both at the same k: mask and image moved together.
+        assert matches, "output is not a flip/rotation of the input, or mask and image moved differently"
+        seen.update(matches)
+    assert seen == set(range(8))
+
+
+def _symmetries(mask, image):
+    for flip in (False, True):
+        m, i = (mask[:, ::-1], image[:, ::-1]) if flip else (mask, image)
+        for k in range(4):
+            yield np.rot90(m, k), np.rot90(i, k)
+
+
+def test_brightness_is_bounded_and_the_mask_untouched():
+    images, masks = _tiles(100)
+    out_images, _ = _run(images, masks, seed=1, brightness=0.05)
+    factors = out_images.reshape(100, -1).sum(1) / images.reshape(100, -1).sum(1)
+    assert (factors >= 0.95 - 1e-5).all() and (factors <= 1.05 + 1e-5).all()
+    assert factors.std() > 0.01  # it does vary
+
+
+def test_same_seed_same_stream_other_seed_other_stream():
+    images, masks = _tiles(32)
+    a = _run(images, masks, seed=7)
+    b = _run(images, masks, seed=7)
+    c = _run(images, masks, seed=8)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_classifier_labels_are_left_alone():
+    images, _ = _tiles(16)
+    labels = np.arange(16, dtype=np.float32) % 2
+    _, out_labels = _run(images, labels, seed=2, spatial=False)
+    assert np.array_equal(out_labels, labels)
