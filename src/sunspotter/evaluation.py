@@ -1,15 +1,72 @@
-"""Test-split metrics of both models, computed from the shards with the threshold from params."""
+"""Scoring a model on a split: thresholds chosen on val, test metrics, curves and per-condition Dice."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn import metrics as skm
 
 from sunspotter import tiles
 
 EVAL_BATCH = 64
+THRESHOLD_BINS = 200
+#: Observing conditions under which the classical detector is known to struggle.
+HARD_CONDITIONS = {"dust", "cloud", "bad_seeing"}
+
+
+class ScoreHistogram:
+    """Scores of positive and negative items (tiles or pixels) counted in bins of width 1/THRESHOLD_BINS.
+
+    Enough to find the F1-best threshold over millions of pixels without keeping them: F1 of the
+    positive class and pixel Dice are the same number.
+    """
+
+    def __init__(self):
+        self.positive = np.zeros(THRESHOLD_BINS, np.int64)
+        self.negative = np.zeros(THRESHOLD_BINS, np.int64)
+
+    def add(self, truth: np.ndarray, score: np.ndarray) -> None:
+        bins = np.clip((np.asarray(score, np.float64) * THRESHOLD_BINS).astype(np.int64), 0, THRESHOLD_BINS - 1)
+        truth = np.asarray(truth).astype(bool)
+        self.positive += np.bincount(bins[truth].ravel(), minlength=THRESHOLD_BINS)
+        self.negative += np.bincount(bins[~truth].ravel(), minlength=THRESHOLD_BINS)
+
+    def _at_or_above(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positives and negatives scoring at or above each bin edge k / THRESHOLD_BINS."""
+        return np.cumsum(self.positive[::-1])[::-1], np.cumsum(self.negative[::-1])[::-1]
+
+    def counts_at(self, threshold: float) -> dict[str, int]:
+        """Confusion counts when items scoring >= ``threshold`` (a bin edge) are called positive."""
+        k = min(int(round(threshold * THRESHOLD_BINS)), THRESHOLD_BINS - 1)
+        true_pos, false_pos = (int(a[k]) for a in self._at_or_above())
+        return {"tp": true_pos, "fp": false_pos, "fn": int(self.positive.sum()) - true_pos,
+                "tn": int(self.negative.sum()) - false_pos}
+
+    def pr_curve(self) -> pd.DataFrame:
+        """Precision and recall at every bin edge (a DVC plot and the PR figure)."""
+        true_pos, false_pos = self._at_or_above()
+        called = true_pos + false_pos
+        return pd.DataFrame({
+            "threshold": np.arange(THRESHOLD_BINS) / THRESHOLD_BINS,
+            "precision": np.where(called > 0, true_pos / np.maximum(called, 1), 1.0),
+            "recall": true_pos / max(int(self.positive.sum()), 1),
+        })
+
+    def best_threshold(self) -> tuple[float, float]:
+        """(threshold, F1 there): the cut on the bin edges k / THRESHOLD_BINS with the highest F1.
+
+        Ties go to the middle of the best plateau, so a clean separation lands between the classes.
+        """
+        true_pos, false_pos = self._at_or_above()
+        false_neg = self.positive.sum() - true_pos
+        denominator = 2 * true_pos + false_pos + false_neg
+        f1 = np.where(denominator > 0, 2 * true_pos / np.maximum(denominator, 1), 0.0)
+        best = np.flatnonzero(f1 >= f1.max() - 1e-12)
+        k = int(best[len(best) // 2])
+        return k / THRESHOLD_BINS, float(f1[k])
 
 
 def classifier_metrics(truth: np.ndarray, probability: np.ndarray, threshold: float) -> dict:
@@ -39,27 +96,81 @@ class PixelOverlap:
         self.truth += int(np.count_nonzero(truth))
         self.guess += int(np.count_nonzero(guess))
 
+    @classmethod
+    def pooled(cls, parts) -> "PixelOverlap":
+        total = cls()
+        for part in parts:
+            total.overlap += part.overlap
+            total.truth += part.truth
+            total.guess += part.guess
+        return total
+
+    def dice(self) -> float:
+        # No spot anywhere and none predicted is a perfect answer.
+        return 2 * self.overlap / (self.truth + self.guess) if self.truth + self.guess else 1.0
+
     def metrics(self) -> dict:
         union = self.truth + self.guess - self.overlap
-        # No spot anywhere and none predicted is a perfect answer.
-        dice = 2 * self.overlap / (self.truth + self.guess) if self.truth + self.guess else 1.0
         iou = self.overlap / union if union else 1.0
-        return {"test_dice": float(dice), "test_iou": float(iou), "test_sunspot_pixels": self.truth}
+        return {"test_dice": float(self.dice()), "test_iou": float(iou), "test_sunspot_pixels": self.truth}
 
 
-def evaluate_classifier(model, tiles_dir: Path, threshold: float) -> dict:
-    truths, probabilities = [], []
-    for images, labels in tiles.make_dataset(tiles_dir, "test", "classifier", EVAL_BATCH):
-        probabilities.append(model.predict_on_batch(images).reshape(-1))
-        truths.append(labels.numpy().reshape(-1))
-    return classifier_metrics(np.concatenate(truths).astype(int), np.concatenate(probabilities), threshold)
+def dice_by_condition(per_observation: dict[str, PixelOverlap], conditions: dict[str, list[str]]) -> dict:
+    """Pooled Dice of the frames with each observing condition, and of all hard frames together.
+
+    ``conditions`` maps an observation to its conditions (see ``synth.archive.frame_conditions``).
+    """
+    groups: dict[str, list[PixelOverlap]] = {}
+    for observation, overlap in per_observation.items():
+        kinds = conditions.get(observation, ["unknown"])
+        for kind in kinds + (["hard"] if set(kinds) & HARD_CONDITIONS else []):
+            groups.setdefault(kind, []).append(overlap)
+    return {f"test_dice_{kind}": PixelOverlap.pooled(parts).dice() for kind, parts in sorted(groups.items())} | {
+        f"test_frames_{kind}": len(parts) for kind, parts in sorted(groups.items())}
 
 
-def evaluate_localizer(model, tiles_dir: Path, threshold: float) -> dict:
-    overlap = PixelOverlap()
-    for images, masks in tiles.make_dataset(tiles_dir, "test", "localizer", EVAL_BATCH):
-        overlap.add(masks.numpy() > 0.5, np.asarray(model.predict_on_batch(images)) >= threshold)
-    return overlap.metrics()
+@dataclass
+class SplitScores:
+    """One pass of a model over a split: what every metric, curve and figure is computed from."""
+
+    histogram: ScoreHistogram = field(default_factory=ScoreHistogram)
+    tile_truth: list = field(default_factory=list)        # classifier: per-tile labels, per batch
+    tile_score: list = field(default_factory=list)        # classifier: per-tile probabilities
+    per_observation: dict = field(default_factory=dict)   # localizer: observation -> PixelOverlap at the threshold
+    examples: list = field(default_factory=list)          # (image, true mask or None, predicted mask or None, title)
+
+    def labels_and_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.concatenate(self.tile_truth).astype(int), np.concatenate(self.tile_score)
 
 
-EVALUATORS = {"classifier": evaluate_classifier, "localizer": evaluate_localizer}
+def score_split(model, kind: str, tiles_dir: Path, split: str, threshold: float = 0.5,
+                sunspot_examples: int = 6, clear_examples: int = 2) -> SplitScores:
+    """Run ``model`` over a split's tiles (streamed) and keep scores, overlaps at ``threshold`` and a few examples."""
+    observation_of = tiles.read_index(tiles_dir).set_index("tile_id")["observation"]
+    scores = SplitScores()
+    wanted = {True: sunspot_examples, False: clear_examples}
+    for ids, images, targets in tiles.make_dataset(tiles_dir, split, kind, EVAL_BATCH, with_ids=True):
+        predicted = np.asarray(model.predict_on_batch(images), np.float32)
+        truth = targets.numpy() > 0.5
+        scores.histogram.add(truth, predicted)
+        if kind == "classifier":
+            scores.tile_truth.append(truth.reshape(-1))
+            scores.tile_score.append(predicted.reshape(-1))
+        for tile_id, image, true, guess in zip(ids.numpy(), images.numpy(), truth, predicted):
+            if kind == "localizer":
+                observation = observation_of[tile_id.decode()]
+                scores.per_observation.setdefault(observation, PixelOverlap()).add(true, guess >= threshold)
+            has_spot = bool(true.any())
+            if wanted[has_spot] > 0:
+                wanted[has_spot] -= 1
+                if kind == "classifier":
+                    scores.examples.append((image, None, None, f"{'spot' if has_spot else 'clear'}, p={float(guess[0]):.2f}"))
+                else:
+                    scores.examples.append((image, true, guess >= threshold, tile_id.decode()[-10:]))
+    return scores
+
+
+def split_metrics(kind: str, scores: SplitScores, threshold: float) -> dict:
+    if kind == "classifier":
+        return classifier_metrics(*scores.labels_and_scores(), threshold)
+    return PixelOverlap.pooled(scores.per_observation.values()).metrics()

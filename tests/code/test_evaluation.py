@@ -21,3 +21,61 @@ def test_pixel_dice_and_iou_are_pooled_over_tiles():
     overlap.add(np.zeros(4), np.zeros(4))  # an empty tile, predicted empty, changes nothing
     m = overlap.metrics()
     assert m["test_dice"] == pytest.approx(0.5) and m["test_iou"] == pytest.approx(1 / 3)
+
+
+def test_threshold_is_chosen_where_f1_is_best():
+    from sunspotter.evaluation import ScoreHistogram
+
+    histogram = ScoreHistogram()
+    # Positives score 0.30-0.39, negatives 0.10-0.19 and one at 0.35: any cut in (0.19, 0.30] is perfect
+    # but for that one negative; cuts above 0.35 lose positives.
+    histogram.add(np.array([1] * 10 + [0] * 11), np.r_[np.linspace(0.30, 0.39, 10), np.linspace(0.10, 0.19, 10), 0.355])
+    threshold, f1 = histogram.best_threshold()
+    assert 0.19 < threshold <= 0.30
+    assert f1 == pytest.approx(2 * 10 / (2 * 10 + 1))
+    assert histogram.counts_at(threshold) == {"tp": 10, "fp": 1, "fn": 0, "tn": 10}
+    curve = histogram.pr_curve()
+    assert curve["recall"].iloc[0] == 1.0 and curve["recall"].iloc[-1] == 0.0
+    assert curve["recall"].is_monotonic_decreasing
+
+
+def test_threshold_f1_equals_pixel_dice():
+    from sunspotter.evaluation import ScoreHistogram
+
+    rng = np.random.default_rng(0)
+    truth = rng.random((4, 16, 16)) < 0.1
+    score = np.clip(truth * 0.6 + rng.random(truth.shape) * 0.5, 0, 1)
+    histogram = ScoreHistogram()
+    histogram.add(truth, score)
+    threshold, f1 = histogram.best_threshold()
+    overlap = PixelOverlap()
+    overlap.add(truth, score >= threshold)
+    assert overlap.dice() == pytest.approx(f1)
+
+
+def test_dice_by_condition_pools_frames_and_groups_the_hard_ones():
+    from sunspotter.evaluation import dice_by_condition
+
+    def overlap(hit, truth, guess):
+        o = PixelOverlap()
+        o.overlap, o.truth, o.guess = hit, truth, guess
+        return o
+
+    per_observation = {"a": overlap(9, 10, 10), "b": overlap(1, 10, 10), "c": overlap(5, 10, 10)}
+    conditions = {"a": ["clean"], "b": ["cloud", "dust"], "c": ["bad_seeing"]}
+    m = dice_by_condition(per_observation, conditions)
+    assert m["test_dice_clean"] == pytest.approx(0.9)
+    assert m["test_dice_cloud"] == m["test_dice_dust"] == pytest.approx(0.1)
+    assert m["test_dice_hard"] == pytest.approx(2 * 6 / 40)
+    assert m["test_frames_hard"] == 2 and m["test_frames_clean"] == 1
+
+
+def test_frame_conditions_from_synthetic_header_keys():
+    from astropy.io import fits
+
+    from sunspotter.synth.archive import frame_conditions
+
+    header = fits.Header({"SYNDUST": True, "SYNCLOUD": 0.2, "SYNBADSE": False})
+    assert frame_conditions(header) == ["dust", "cloud"]
+    assert frame_conditions(fits.Header({"SYNDUST": False, "SYNCLOUD": 0.0, "SYNBADSE": False})) == ["clean"]
+    assert frame_conditions(fits.Header({"DATE_OBS": "2014-01-02T18:00:00"})) == ["unknown"]
