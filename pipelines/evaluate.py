@@ -1,29 +1,45 @@
-"""Stage evaluate: test-split metrics of both models, into metrics/evaluate.json and MLflow."""
+"""Stage evaluate: test-split metrics of both models at the thresholds chosen on val, against the classical baseline.
+
+Writes metrics/evaluate.json and the PR curves (DVC plots); logs the metrics and test figures to the
+evaluate run and to each model's training run, so the UI compares models by test_* directly.
+"""
 
 import json
 
 import keras
 import mlflow
 
-from sunspotter import paths, tracking
-from sunspotter.config import MODEL_KINDS, load_params
-from sunspotter.evaluation import EVALUATORS
+from sunspotter import paths, tiles, tracking
+from sunspotter.baseline import conditions_of, split_pairs
+from sunspotter.config import MODEL_KINDS
+from sunspotter.evaluation import dice_by_condition, score_split, split_metrics
+from sunspotter.pspt import atomic_write_bytes
 from sunspotter.stage import stage_main, write_json
+from sunspotter.training import log_figures
 
 
 @stage_main
 def main() -> None:
-    params = load_params()
     results = {}
+    first_channel = tiles.read_meta(paths.TILES)["channels"][0]
+    conditions = conditions_of(split_pairs(paths.RAW, paths.TILES, channel=first_channel))
+    baseline = json.loads((paths.METRICS / "baseline.json").read_text())
     with tracking.stage_run("evaluate"):
-        mlflow.log_param("evaluate.threshold", params.evaluate.threshold)
         for kind in MODEL_KINDS:
+            record = json.loads(paths.model_record(kind).read_text())
             model = keras.saving.load_model(paths.model_file(kind), compile=False)
-            results[kind] = EVALUATORS[kind](model, paths.TILES, params.evaluate.threshold)
-            mlflow.log_metrics({f"{kind}_{name}": value for name, value in results[kind].items()})
-            # The training run gets the same test_* names, so the UI compares models by them directly.
-            training_run = json.loads(paths.model_record(kind).read_text())["run_id"]
-            tracking.log_metrics_to(training_run, results[kind])
+            scores = score_split(model, kind, paths.TILES, "test", record["threshold"])
+            metrics = split_metrics(kind, scores, record["threshold"]) | {"test_threshold": record["threshold"]}
+            if kind == "localizer":
+                metrics |= dice_by_condition(scores.per_observation, conditions)
+                metrics |= {f"{name}_over_baseline": metrics[name] - baseline[name]
+                            for name in ("test_dice", "test_dice_hard") if name in metrics and name in baseline}
+            results[kind] = metrics
+            curve = scores.histogram.pr_curve()
+            atomic_write_bytes(paths.METRICS / f"pr_{kind}.csv", curve.to_csv(index=False).encode())
+            mlflow.log_metrics({f"{kind}_{name}": value for name, value in metrics.items()})
+            tracking.log_metrics_to(record["run_id"], metrics)
+            log_figures(kind, "test", scores, record["threshold"], run_id=record["run_id"])
     write_json(paths.METRICS / "evaluate.json", results)
 
 

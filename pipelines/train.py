@@ -16,13 +16,14 @@ def main(kind: str) -> None:
     if kind not in MODEL_KINDS:
         raise SystemExit(f"usage: train.py {{{'|'.join(MODEL_KINDS)}}}")
     params = load_params()
-    with tracking.stage_run("train", kind, tags={"device": device_name()}) as run:
+    with tracking.stage_run("train", kind, tags={"device": device_name()}, system_metrics=True) as run:
         tracking.log_tiles_input(paths.TILES, tiles.read_index(paths.TILES))
         result = train(kind, params, paths.TILES, paths.MODELS)
         write_json(paths.METRICS / f"train_{kind}.json", result["metrics"])
         history = pd.DataFrame(result["history"]).rename_axis("epoch")
         atomic_write_bytes(paths.METRICS / f"history_{kind}.csv", history.to_csv().encode())
-        write_json(paths.model_record(kind), {"run_id": run.info.run_id, "model_uri": result["model_uri"]})
+        write_json(paths.model_record(kind), {"run_id": run.info.run_id, "model_uri": result["model_uri"],
+                                              "threshold": result["threshold"]})
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sunspotter import tiles
 from sunspotter.config import Synthetic
 from sunspotter.synth.archive import SynthConfig, write_archive
 
@@ -24,4 +25,15 @@ def tiny_archive(tmp_path_factory) -> Path:
     """Six 256 x 256 observations with many spots; treat as read-only (copy it to break it)."""
     out = tmp_path_factory.mktemp("raw")
     write_archive(TINY, out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def good_tiles(tiny_archive, tmp_path_factory) -> Path:
+    """The tiny archive tiled (32 px, R, quiet Sun) into train/val/test shards; read-only."""
+    out = tmp_path_factory.mktemp("tiles") / "tiles"
+    spec = tiles.TileSpec(tile_size=32, stride=32, min_disk_fraction=0.0, channels=("R",), normalisation="quiet_sun")
+    tiles.write_tiles(tiles.find_pairs(tiny_archive, ["R"]), out, spec,
+                      split_fractions={"train": 0.5, "val": 0.25, "test": 0.25}, shards_per_split=1, seed=0,
+                      progress=False)
     return out

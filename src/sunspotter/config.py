@@ -73,16 +73,19 @@ class Validate:
 
 @dataclass(frozen=True)
 class TrainModel:
-    epochs: int
+    epochs: int             # at most; early stopping may end sooner
+    patience: int           # epochs without a better val_loss before stopping (best weights restored)
     batch_size: int
     learning_rate: float
     filters: list[int]
     positive_fraction: float
+    augment: bool           # random flips, quarter turns and brightness changes of training tiles
+    brightness: float       # brightness factor drawn from [1 - brightness, 1 + brightness]
 
 
 @dataclass(frozen=True)
 class Evaluate:
-    threshold: float
+    baseline_contrast_cut: float  # the classical baseline calls pixels darker than this x quiet Sun sunspot
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,11 @@ def _check(params: Params) -> None:
         (tile.shards_per_split >= 1, "tile.shards_per_split must be >= 1"),
         *((0 < model.positive_fraction < 1, f"train.{kind}.positive_fraction must be in (0, 1)")
           for kind, model in params.train.items()),
+        *((0 <= model.brightness < 0.5, f"train.{kind}.brightness must be in [0, 0.5)")
+          for kind, model in params.train.items()),
+        *((model.epochs >= 1 and model.patience >= 1, f"train.{kind}.epochs and patience must be >= 1")
+          for kind, model in params.train.items()),
+        (0 < params.evaluate.baseline_contrast_cut < 1, "evaluate.baseline_contrast_cut must be in (0, 1)"),
     ]
     for ok, message in rules:
         if not ok:

@@ -46,9 +46,10 @@ def _experiment_id(mlflow) -> str:
 
 
 @contextlib.contextmanager
-def stage_run(stage: str, model: str | None = None, tags: dict | None = None):
+def stage_run(stage: str, model: str | None = None, tags: dict | None = None, system_metrics: bool = False):
     """Start the MLflow run of one stage, named ``<stage>-<model>``.
 
+    With ``system_metrics``, MLflow samples CPU, memory (and GPU, with the gpu extra) into the run.
     Under ``mlflow run`` the entry run's id arrives in ``MLFLOW_RUN_ID``; every stage would resume and
     overwrite that run, so it is popped and the stage runs as its child, in the entry run's experiment.
     """
@@ -67,7 +68,7 @@ def stage_run(stage: str, model: str | None = None, tags: dict | None = None):
         all_tags["model"] = model
     all_tags.update(tags or {})
     with mlflow.start_run(run_name=name, experiment_id=experiment_id, parent_run_id=parent_id,
-                          nested=bool(parent_id), tags=all_tags) as run:
+                          nested=bool(parent_id), tags=all_tags, log_system_metrics=system_metrics) as run:
         yield run
 
 

@@ -11,16 +11,29 @@ import keras
 import mlflow
 import numpy as np
 
-from sunspotter import tiles
+from sunspotter import tiles, tracking
 from sunspotter.config import Params
+from sunspotter.evaluation import SplitScores, score_split
 
 
 def device_name() -> str:
-    """'GPU' when TensorFlow sees one, else 'CPU': logged with the run so comparisons are fair."""
+    """'GPU x<n>' when TensorFlow sees GPUs, else 'CPU': logged with the run so comparisons are fair."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
     return f"GPU x{len(gpus)}" if gpus else "CPU"
+
+
+def strategy_for(devices: list[str]):
+    """Mirror the model over several devices (one replica each); one device or none uses the default strategy."""
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy(devices) if len(devices) > 1 else tf.distribute.get_strategy()
+
+
+def precision_policy(on_gpu: bool) -> str:
+    """Mixed precision where the hardware has fast float16 (GPUs); plain float32 on CPUs, where it is slower."""
+    return "mixed_float16" if on_gpu else "float32"
 
 
 def compile_model(kind: str, model, learning_rate: float):
@@ -49,10 +62,13 @@ class MlflowEpochLogger(keras.callbacks.Callback):
 
 
 def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress: bool | None = None) -> dict:
-    """Train one model on the train split, validate on val; return the final metrics and the history.
+    """Train one model on the train split with early stopping on val_loss (best weights restored), choose its
+    decision threshold on the val split, save it; return metrics, history, threshold and the logged model's URI.
 
-    The caller holds the MLflow run; this logs params, per-epoch metrics and the model into it.
+    The caller holds the MLflow run; this logs params, per-epoch metrics, figures and the model into it.
     """
+    import tensorflow as tf
+
     from sunspotter.models import BUILDERS
 
     settings = params.train[kind]
@@ -64,30 +80,73 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     # Oversampling needs both classes in the split (a tiny test config may have no spot at all).
     oversample = 0 < train_labels.sum() < len(train_labels)
     train_ds = tiles.make_dataset(tiles_dir, "train", kind, settings.batch_size, shuffle=True, seed=params.base.seed,
-                                  positive_fraction=settings.positive_fraction if oversample else None)
+                                  positive_fraction=settings.positive_fraction if oversample else None,
+                                  augment=settings.augment, brightness=settings.brightness)
     val_ds = tiles.make_dataset(tiles_dir, "val", kind, settings.batch_size)
 
     def build():
         return BUILDERS[kind](tile_size, list(settings.filters), channels)
 
-    model = compile_model(kind, build(), settings.learning_rate)
+    gpus = [device.name.replace("physical_device:", "") for device in tf.config.list_physical_devices("GPU")]
+    policy = precision_policy(bool(gpus))
+    keras.mixed_precision.set_global_policy(policy)
+    strategy = strategy_for(gpus)
+    with strategy.scope():
+        model = compile_model(kind, build(), settings.learning_rate)
     mlflow.log_params({f"train.{kind}.{k}": v for k, v in asdict(settings).items()}
-                      | {"base.seed": params.base.seed, "base.tile_size": tile_size, "device": device_name()})
+                      | {"base.seed": params.base.seed, "base.tile_size": tile_size, "device": device_name(),
+                         "precision_policy": policy, "replicas": strategy.num_replicas_in_sync})
     show_bar = sys.stdout.isatty() if progress is None else progress
     # One epoch still means as many tiles as the training split holds.
     steps = -(-len(train_labels) // settings.batch_size) if oversample else None
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=settings.patience, restore_best_weights=True)
     history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, steps_per_epoch=steps,
-                        callbacks=[MlflowEpochLogger()], verbose=1 if show_bar else 2)
+                        callbacks=[MlflowEpochLogger(), stopper], verbose=1 if show_bar else 2)
+    curves = {metric_name(k): [float(x) for x in v] for k, v in history.history.items()}
+    best_epoch = int(np.argmin(curves["val_loss"]))
 
-    # Saved and logged without optimizer or custom loss, so it loads anywhere for inference.
+    # Saved and logged in float32 without optimizer or custom loss, so it loads anywhere for inference.
+    keras.mixed_precision.set_global_policy("float32")
     final = build()
     final.set_weights(model.get_weights())
+    val = score_split(final, kind, tiles_dir, "val")
+    threshold, val_f1 = val.histogram.best_threshold()
+    mlflow.log_metrics({"best_epoch": best_epoch, "epochs_run": len(curves["val_loss"]), "threshold": threshold,
+                        "val_f1_at_threshold": val_f1})
+    log_figures(kind, "val", val, threshold, curves, best_epoch)
+
     save_atomically(final, out_dir / f"{kind}.keras")
     example = np.zeros((1, tile_size, tile_size, channels), np.float32)
     signature = mlflow.models.infer_signature(example, final.predict(example, verbose=0))
-    info = mlflow.tensorflow.log_model(final, name=kind, signature=signature, input_example=example)
-    curves = {metric_name(k): [float(x) for x in v] for k, v in history.history.items()}
-    return {"metrics": {k: v[-1] for k, v in curves.items()}, "history": curves, "model_uri": info.model_uri}
+    info = mlflow.tensorflow.log_model(final, name=kind, signature=signature, input_example=example,
+                                       metadata={"threshold": threshold, "channels": meta["channels"],
+                                                 "normalisation": meta["normalisation"]})
+    return {"metrics": {k: v[best_epoch] for k, v in curves.items()} | {"threshold": threshold, "best_epoch": best_epoch},
+            "history": curves, "threshold": threshold, "model_uri": info.model_uri}
+
+
+def log_figures(kind: str, split: str, scores: SplitScores, threshold: float, curves: dict | None = None,
+                best_epoch: int | None = None, run_id: str | None = None) -> None:
+    """Learning curves (when given), PR curve, confusion matrix and example tiles of ``split`` as run artifacts."""
+    from sunspotter import plots
+
+    unit = "tiles" if kind == "classifier" else "pixels"
+    figures = {
+        f"{split}_pr_curve.png": plots.pr_curve(scores.histogram.pr_curve(), threshold, f"{kind}, {split} {unit}"),
+        f"{split}_confusion.png": plots.confusion_matrix(scores.histogram.counts_at(threshold),
+                                                         f"{kind}, {split} {unit}"),
+    }
+    if scores.examples:
+        images, truths, guesses, titles = zip(*scores.examples)
+        figures[f"{split}_tiles.png"] = plots.tile_overlays(np.stack(images), truths, guesses, list(titles))
+    if curves:
+        figures["learning_curves.png"] = plots.learning_curves(curves, best_epoch)
+    for name, figure in figures.items():
+        if run_id:
+            tracking.client().log_figure(run_id, figure, f"figures/{name}")
+        else:
+            mlflow.log_figure(figure, f"figures/{name}")
+        plots.plt.close(figure)
 
 
 def save_atomically(model, path: Path) -> None:

@@ -6,16 +6,6 @@ from sunspotter import tiles
 from sunspotter.checks.tiles import check_tiles
 
 
-@pytest.fixture(scope="module")
-def good_tiles(tiny_archive, tmp_path_factory):
-    out = tmp_path_factory.mktemp("tiles") / "tiles"
-    spec = tiles.TileSpec(tile_size=32, stride=32, min_disk_fraction=0.0, channels=("R",), normalisation="quiet_sun")
-    tiles.write_tiles(tiles.find_pairs(tiny_archive, ["R"]), out, spec,
-                      split_fractions={"train": 0.5, "val": 0.25, "test": 0.25}, shards_per_split=1, seed=0,
-                      progress=False)
-    return out
-
-
 def _broken_copy(good_tiles, tmp_path, change):
     import shutil
 

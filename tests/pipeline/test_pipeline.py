@@ -44,7 +44,9 @@ def clone(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
     work = root / "sunspotter"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
-    env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", DVC_NO_ANALYTICS="1")
+    # System metrics are sampled every 10 s by default: longer than a tiny training run.
+    env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", DVC_NO_ANALYTICS="1",
+               MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL="1")
     _run(["git", "clone", "--quiet", str(REPO), str(work)], root, env)
     params_path = work / "params.yaml"
     params_path.write_text(yaml.safe_dump(_tiny_params(yaml.safe_load(params_path.read_text())), sort_keys=False))
@@ -69,6 +71,15 @@ def test_metrics_exist(clone):
         assert 0.0 <= evaluation["classifier"][name] <= 1.0
     for name in ("test_dice", "test_iou"):
         assert 0.0 <= evaluation["localizer"][name] <= 1.0
+    baseline = json.loads((work / "metrics/baseline.json").read_text())
+    assert evaluation["localizer"]["test_dice_over_baseline"] == pytest.approx(
+        evaluation["localizer"]["test_dice"] - baseline["test_dice"])
+    for model in ("classifier", "localizer"):
+        assert 0.0 <= evaluation[model]["test_threshold"] < 1.0
+        curve = (work / f"metrics/pr_{model}.csv").read_text().splitlines()
+        assert curve[0] == "threshold,precision,recall" and len(curve) > 100
+    for suite in ("raw", "tiles"):
+        assert (work / f"reports/{suite}/data_docs/index.html").exists()
     for model in ("classifier", "localizer"):
         assert "val_loss" in json.loads((work / f"metrics/train_{model}.json").read_text())
     assert json.loads((work / "reports/raw/summary.json").read_text())["success"] is True
@@ -81,11 +92,16 @@ def test_runs_are_in_mlflow_with_lineage(clone):
     runs = client.search_runs([experiment.experiment_id])
     by_name = {run.info.run_name: run for run in runs}
     assert {"acquire", "validate_raw", "tile", "validate_tiles", "train-classifier", "train-localizer",
-            "evaluate", "register"} <= set(by_name)
+            "baseline-classical", "evaluate", "register"} <= set(by_name)
     train = by_name["train-classifier"]
     assert train.data.tags["stage"] == "train" and len(train.data.tags["git_commit"]) == 40
     assert "train.classifier.epochs" in train.data.params
-    assert {"train_loss", "val_loss", "val_auc", "test_f1"} <= set(train.data.metrics)
+    assert {"train_loss", "val_loss", "val_auc", "test_f1", "threshold", "best_epoch"} <= set(train.data.metrics)
+    assert any(name.startswith("system/") for name in train.data.metrics), sorted(train.data.metrics)
+    figures = {a.path for a in client.list_artifacts(train.info.run_id, "figures")}
+    assert {"figures/learning_curves.png", "figures/val_pr_curve.png", "figures/test_pr_curve.png",
+            "figures/test_confusion.png", "figures/test_tiles.png"} <= figures
+    assert "test_dice" in by_name["baseline-classical"].data.metrics
     assert train.inputs.dataset_inputs[0].dataset.digest == _dvc_tiles_hash(work)
 
 

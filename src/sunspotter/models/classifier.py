@@ -18,5 +18,6 @@ def build_classifier(tile_size: int, filters: list[int], channels: int = 1) -> k
     x = layers.GlobalMaxPooling2D()(x)
     x = layers.Dense(64, activation="relu")(x)
     x = layers.Dropout(0.2)(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="p_sunspot")(x)
+    # float32 output even under mixed precision: probabilities near 0 and 1 need the resolution.
+    outputs = layers.Dense(1, activation="sigmoid", name="p_sunspot", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="sunspot_classifier")

@@ -23,5 +23,6 @@ def build_localizer(tile_size: int, filters: list[int], channels: int = 1) -> ke
     for n, skip in zip(reversed(filters[:-1]), reversed(skips)):
         x = layers.Conv2DTranspose(n, 2, strides=2, padding="same")(x)
         x = _block(layers.Concatenate()([x, skip]), n)
-    outputs = layers.Conv2D(1, 1, activation="sigmoid", name="p_sunspot")(x)
+    # float32 output even under mixed precision: probabilities near 0 and 1 need the resolution.
+    outputs = layers.Conv2D(1, 1, activation="sigmoid", name="p_sunspot", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="sunspot_localizer")

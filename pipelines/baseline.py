@@ -1,0 +1,30 @@
+"""Stage baseline: the classical detector (limb-darkening removal + contrast cut) scored like the localizer.
+
+Its own MLflow run, named baseline-classical, carries the same test_dice / test_iou names as the
+localizer's training run, so the UI compares them side by side.
+"""
+
+import mlflow
+
+from sunspotter import paths, tracking
+from sunspotter.baseline import conditions_of, evaluate_baseline, split_pairs
+from sunspotter.config import load_params
+from sunspotter.evaluation import PixelOverlap, dice_by_condition
+from sunspotter.stage import stage_main, write_json
+
+
+@stage_main
+def main() -> None:
+    params = load_params()
+    cut = params.evaluate.baseline_contrast_cut
+    with tracking.stage_run("baseline", "classical"):
+        mlflow.log_param("evaluate.baseline_contrast_cut", cut)
+        overlaps = evaluate_baseline(paths.RAW, paths.TILES, cut)
+        conditions = conditions_of(split_pairs(paths.RAW, paths.TILES))
+        metrics = PixelOverlap.pooled(overlaps.values()).metrics() | dice_by_condition(overlaps, conditions)
+        mlflow.log_metrics(metrics)
+    write_json(paths.METRICS / "baseline.json", metrics)
+
+
+if __name__ == "__main__":
+    main()
