@@ -11,7 +11,6 @@ from pathlib import Path
 
 from sunspotter import classical, pspt, tiles
 from sunspotter.evaluation import PixelOverlap
-from sunspotter.synth.archive import frame_conditions
 
 BASELINE_FILTER = "R"  # the contrast cut is tuned for the red continuum
 
@@ -27,6 +26,16 @@ def split_pairs(raw_dir: Path, tiles_dir: Path, split: str = "test",
     if missing:
         raise pspt.PSPTFileError(f"{raw_dir}: no {channel} image for {split} observation(s) {', '.join(missing)}")
     return found
+
+
+def frame_conditions(header) -> list[str]:
+    """The observing conditions a synthetic frame's SYN* keys (written by ``synth.archive``) record: any of
+    dust, cloud, bad_seeing, else clean; ``unknown`` for a frame without them (a real archive's)."""
+    if "SYNDUST" not in header:
+        return ["unknown"]
+    found = [name for name, present in (("dust", bool(header["SYNDUST"])), ("cloud", float(header["SYNCLOUD"]) > 0),
+                                        ("bad_seeing", bool(header["SYNBADSE"]))) if present]
+    return found or ["clean"]
 
 
 def conditions_of(pairs: dict[str, tiles.Pair]) -> dict[str, list[str]]:

@@ -118,7 +118,7 @@ class PixelOverlap:
 def dice_by_condition(per_observation: dict[str, PixelOverlap], conditions: dict[str, list[str]]) -> dict:
     """Pooled Dice of the frames with each observing condition, and of all hard frames together.
 
-    ``conditions`` maps an observation to its conditions (see ``synth.archive.frame_conditions``).
+    ``conditions`` maps an observation to its conditions (see ``baseline.frame_conditions``).
     """
     groups: dict[str, list[PixelOverlap]] = {}
     for observation, overlap in per_observation.items():

@@ -73,7 +73,7 @@ def test_dice_by_condition_pools_frames_and_groups_the_hard_ones():
 def test_frame_conditions_from_synthetic_header_keys():
     from astropy.io import fits
 
-    from sunspotter.synth.archive import frame_conditions
+    from sunspotter.baseline import frame_conditions
 
     header = fits.Header({"SYNDUST": True, "SYNCLOUD": 0.2, "SYNBADSE": False})
     assert frame_conditions(header) == ["dust", "cloud"]

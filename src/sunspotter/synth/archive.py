@@ -140,13 +140,3 @@ def write_archive(config: SynthConfig, out_dir: Path, progress: bool = True) -> 
     for index in tqdm(range(config.n_days), desc="synthesising", unit="obs", disable=not progress):
         written += write_observation(render_observation(archive, index), out_dir)
     return written
-
-
-def frame_conditions(header) -> list[str]:
-    """The observing conditions a synthetic frame's SYN* keys record: any of dust, cloud, bad_seeing, else
-    clean; ``unknown`` for a frame without them (a real archive's), which no per-condition figure then claims."""
-    if "SYNDUST" not in header:
-        return ["unknown"]
-    found = [name for name, present in (("dust", bool(header["SYNDUST"])), ("cloud", float(header["SYNCLOUD"]) > 0),
-                                        ("bad_seeing", bool(header["SYNBADSE"]))) if present]
-    return found or ["clean"]
