@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import keras
 import tensorflow as tf
 
+from _shared import synthetic_archive, tile_spec
 from sunspotter import tiles
 from sunspotter.config import MODEL_KINDS, load_params
 from sunspotter.models import BUILDERS
-from sunspotter.synth.archive import SynthConfig, write_archive
 from sunspotter.training import compile_model
 
 WARM_UP_BATCHES = 5
@@ -53,12 +51,9 @@ def consumed_per_second(model, batch) -> float:
 
 def main(n: int) -> None:
     params = load_params()
-    acquire, tile = params.acquire, params.tile
-    work = Path(tempfile.mkdtemp(prefix="bench-input-"))
-    write_archive(SynthConfig(params.base.seed, params.base.image_size, acquire.start_date, n, tuple(acquire.filters),
-                              acquire.synthetic), work / "raw", progress=False)
-    spec = tiles.TileSpec(params.base.tile_size, tile.stride, tile.min_disk_fraction, tuple(tile.channels),
-                          tile.normalisation)
+    tile = params.tile
+    work = synthetic_archive(params, n, "bench-input-")
+    spec = tile_spec(params)
     tiles.write_tiles(tiles.find_pairs(work / "raw", tile.channels), work / "tiles", spec, split_fractions=tile.split,
                       shards_per_split=tile.shards_per_split, seed=params.base.seed, progress=False)
     meta = tiles.read_meta(work / "tiles")

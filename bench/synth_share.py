@@ -10,32 +10,25 @@ epochs, is the training cost. Prints seconds per observation for each part and t
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
-from pathlib import Path
 
+from _shared import synthetic_archive, tile_spec
 from sunspotter import tiles
 from sunspotter.config import MODEL_KINDS, load_params
 from sunspotter.models import BUILDERS
-from sunspotter.synth.archive import SynthConfig, write_archive
 from sunspotter.training import compile_model
 
 
 def main(n: int) -> None:
     params = load_params()
     acquire = params.acquire
-    work = Path(tempfile.mkdtemp(prefix="bench-synth-"))
-    config = SynthConfig(params.base.seed, params.base.image_size, acquire.start_date, n, tuple(acquire.filters),
-                         acquire.synthetic)
     start = time.perf_counter()
-    write_archive(config, work / "raw", progress=False)
+    work = synthetic_archive(params, n, "bench-synth-")
     synth = time.perf_counter() - start
 
     start = time.perf_counter()
     tile = params.tile
-    spec = tiles.TileSpec(params.base.tile_size, tile.stride, tile.min_disk_fraction, tuple(tile.channels),
-                          tile.normalisation)
-    index = tiles.write_tiles(tiles.find_pairs(work / "raw", tile.channels), work / "tiles", spec,
+    index = tiles.write_tiles(tiles.find_pairs(work / "raw", tile.channels), work / "tiles", tile_spec(params),
                               split_fractions=tile.split, shards_per_split=1, seed=params.base.seed, progress=False)
     tiling = time.perf_counter() - start
     train_observations = index.loc[index["split"] == "train", "observation"].nunique()

@@ -14,13 +14,11 @@ from __future__ import annotations
 import importlib
 import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 
+from _shared import synthetic_archive, tile_spec
 from sunspotter import pspt, tiles
 from sunspotter.config import load_params
-from sunspotter.synth.archive import SynthConfig, write_archive
 
 
 def _import_tiling_modules() -> None:
@@ -30,13 +28,10 @@ def _import_tiling_modules() -> None:
 
 def main(n: int) -> None:
     params = load_params()
-    acquire, tile = params.acquire, params.tile
-    work = Path(tempfile.mkdtemp(prefix="bench-tile-"))
-    write_archive(SynthConfig(params.base.seed, params.base.image_size, acquire.start_date, n, tuple(acquire.filters),
-                              acquire.synthetic), work / "raw", progress=False)
+    tile = params.tile
+    work = synthetic_archive(params, n, "bench-tile-")
     pairs = tiles.find_pairs(work / "raw", tile.channels)
-    spec = tiles.TileSpec(params.base.tile_size, tile.stride, tile.min_disk_fraction, tuple(tile.channels),
-                          tile.normalisation)
+    spec = tile_spec(params)
 
     start = time.perf_counter()
     for pair in pairs:
