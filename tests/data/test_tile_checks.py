@@ -1,6 +1,5 @@
 """The tile suite passes good tiles and names the tiles that break a rule."""
 
-import pytest
 
 from sunspotter import tiles
 from sunspotter.checks.tiles import check_tiles
