@@ -137,7 +137,7 @@ class SplitScores:
     tile_truth: list = field(default_factory=list)        # classifier: per-tile labels, per batch
     tile_score: list = field(default_factory=list)        # classifier: per-tile probabilities
     per_observation: dict = field(default_factory=dict)   # localizer: observation -> PixelOverlap at the threshold
-    examples: list = field(default_factory=list)          # (image, true mask or None, predicted mask or None, title)
+    examples: list = field(default_factory=list)          # (image, true mask or None, probabilities or None, title)
 
     def labels_and_scores(self) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(self.tile_truth).astype(int), np.concatenate(self.tile_score)
@@ -166,7 +166,7 @@ def score_split(model, kind: str, tiles_dir: Path, split: str, threshold: float 
                 if kind == "classifier":
                     scores.examples.append((image, None, None, f"{'spot' if has_spot else 'clear'}, p={float(guess[0]):.2f}"))
                 else:
-                    scores.examples.append((image, true, guess >= threshold, tile_id.decode()[-10:]))
+                    scores.examples.append((image, true, guess, tile_id.decode()[-10:]))
     return scores
 
 

@@ -137,7 +137,8 @@ def log_figures(kind: str, split: str, scores: SplitScores, threshold: float, cu
                                                          f"{kind}, {split} {unit}"),
     }
     if scores.examples:
-        images, truths, guesses, titles = zip(*scores.examples)
+        images, truths, probabilities, titles = zip(*scores.examples)
+        guesses = [None if p is None else p >= threshold for p in probabilities]
         figures[f"{split}_tiles.png"] = plots.tile_overlays(np.stack(images), truths, guesses, list(titles))
     if curves:
         figures["learning_curves.png"] = plots.learning_curves(curves, best_epoch)
