@@ -82,6 +82,26 @@ def parse_file_name(name: str) -> tuple[Observation, str]:
     return Observation(match["date"], match["time"]), match["filter"]
 
 
+def observation_files(folder: Path, filter_letter: str) -> list[tuple[Path, Observation]]:
+    """The well-named files of one filter in ``folder``, sorted; hidden files (a download's .part, an atomic
+    write's .tmp) and misnamed ones are left out: validate_raw reports the misnamed ones."""
+    found = []
+    for path in sorted(Path(folder).glob(f"*.HW.{filter_letter}.P.rdc.fits*")):
+        if path.name.startswith("."):
+            continue
+        try:
+            obs, _ = parse_file_name(path.name)
+        except PSPTFileError:
+            continue
+        found.append((path, obs))
+    return found
+
+
+def read_header(path: Path) -> fits.Header:
+    """The primary header only: no pixels are decompressed beyond it."""
+    return fits.getheader(path)
+
+
 def disk_geometry_from_header(header) -> tuple[float, float, float]:
     """The disk's centre column, centre row (0-based pixels) and radius (pixels) from a PSPT header.
 

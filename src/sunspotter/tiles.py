@@ -54,8 +54,7 @@ def find_pairs(raw_dir: Path, channels: tuple[str, ...] | list[str], exclude: fr
     """
     raw_dir = Path(raw_dir)
     pairs = []
-    for first in sorted(raw_dir.glob(f"*.HW.{channels[0]}.P.rdc.fits*")):
-        obs, _ = pspt.parse_file_name(first.name)
+    for first, obs in pspt.observation_files(raw_dir, channels[0]):
         if obs.key in exclude:
             continue
         images = (first, *(raw_dir / obs.file_name(letter) for letter in channels[1:]))
@@ -76,9 +75,9 @@ def split_by_date(dates: list[str], fractions: dict[str, float], seed: int) -> d
     if len(unique) < len(SPLITS):
         raise ValueError(f"need at least {len(SPLITS)} observation dates to split, got {len(unique)}")
     order = np.random.default_rng(seed).permutation(len(unique))
-    n_val = max(1, int(round(fractions["val"] * len(unique))))
-    n_test = max(1, int(round(fractions["test"] * len(unique))))
-    n_val = min(n_val, len(unique) - n_test - 1)
+    # At least one date each, and at least one left for train.
+    n_test = min(max(1, int(round(fractions["test"] * len(unique)))), len(unique) - 2)
+    n_val = min(max(1, int(round(fractions["val"] * len(unique)))), len(unique) - n_test - 1)
     assignment = {}
     for rank, i in enumerate(order):
         split = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
@@ -148,17 +147,18 @@ def tile_observation(pair: Pair, spec: TileSpec, records_path: Path) -> list[dic
         header = header or image_header
     stack = np.stack(channels, axis=-1)
     codes, _ = pspt.read_fits(pair.mask)
+    geometry = pspt.disk_geometry_from_header(header)
     rows = []
     with tf.io.TFRecordWriter(str(records_path)) as writer:
         for tile in tile_pair(stack, codes, spec.tile_size, spec.min_disk_fraction, spec.stride):
             tile_id = f"{pair.observation.key}.{'+'.join(spec.channels)}.y{tile['row']:04d}x{tile['col']:04d}"
             writer.write(_example(tile_id, tile["image"], tile["mask"], tile["label"]))
-            rows.append(_index_row(pair, spec, header, tile, tile_id))
+            rows.append(_index_row(pair, spec, geometry, tile, tile_id))
     return rows
 
 
-def _index_row(pair: Pair, spec: TileSpec, header, tile: dict, tile_id: str) -> dict:
-    cx, cy, radius = pspt.disk_geometry_from_header(header)
+def _index_row(pair: Pair, spec: TileSpec, geometry: tuple[float, float, float], tile: dict, tile_id: str) -> dict:
+    cx, cy, radius = geometry
     centre_x = tile["col"] + spec.tile_size / 2 - cx
     centre_y = tile["row"] + spec.tile_size / 2 - cy
     return {

@@ -92,6 +92,26 @@ def test_missing_mask_is_named(tiny_archive, tmp_path):
         tiles.find_pairs(tmp_path, ["R"])
 
 
+def test_hidden_and_misnamed_files_are_not_pairs(tiny_archive, tmp_path):
+    """A download's .part, an atomic write's .tmp and a .bak copy beside the archive are not observations."""
+    import shutil
+
+    raw = tmp_path / "raw"
+    shutil.copytree(tiny_archive, raw)
+    image = raw / "20140102.1800.HW.R.P.rdc.fits.gz"
+    shutil.copy(image, raw / f".{image.name}.part")
+    shutil.copy(image, raw / f"{image.name}.bak")
+    keys = [pair.observation.key for pair in tiles.find_pairs(raw, ["R"])]
+    assert keys == [pair.observation.key for pair in tiles.find_pairs(tiny_archive, ["R"])]
+
+
+@pytest.mark.parametrize("n_dates", [3, 4, 5])
+def test_every_split_gets_a_date_even_with_few_dates_and_big_fractions(n_dates):
+    dates = [f"2014-01-{d:02d}" for d in range(1, n_dates + 1)]
+    split = tiles.split_by_date(dates, {"train": 0.2, "val": 0.3, "test": 0.5}, seed=0)
+    assert sorted(set(split.values())) == ["test", "train", "val"]
+
+
 def test_tiling_is_byte_identical_across_processes(tiny_archive, tmp_path):
     """DVC hashes the shards: the same input must give the same bytes in any process (hash seeds differ)."""
     import os

@@ -103,8 +103,7 @@ def describe_raw(raw_dir: Path, filters: list[str]) -> pd.DataFrame:
         if letter in filters:
             images.add(obs)
             rows.append(_describe_image(raw_dir, path, obs, letter))
-    for path in sorted(raw_dir.glob("*.HW.M.P.rdc.fits*")):
-        obs, _ = pspt.parse_file_name(path.name)
+    for path, obs in pspt.observation_files(raw_dir, "M"):
         if obs not in images:
             rows.append({"file": path.name, "name_ok": True, "observation": obs.key, "image_id": path.name,
                          "orphan_mask": True})
