@@ -7,7 +7,7 @@ localizer's training run, so the UI compares them side by side.
 import mlflow
 
 from sunspotter import paths, tracking
-from sunspotter.baseline import conditions_of, evaluate_baseline, split_pairs
+from sunspotter.baseline import evaluate_baseline
 from sunspotter.config import load_params
 from sunspotter.evaluation import PixelOverlap, dice_by_condition
 from sunspotter.stage import stage_main, write_json
@@ -19,8 +19,7 @@ def main() -> None:
     cut = params.evaluate.baseline_contrast_cut
     with tracking.stage_run("baseline", "classical"):
         mlflow.log_param("evaluate.baseline_contrast_cut", cut)
-        overlaps = evaluate_baseline(paths.RAW, paths.TILES, cut)
-        conditions = conditions_of(split_pairs(paths.RAW, paths.TILES))
+        overlaps, conditions = evaluate_baseline(paths.RAW, paths.TILES, cut)
         metrics = PixelOverlap.pooled(overlaps.values()).metrics() | dice_by_condition(overlaps, conditions)
         mlflow.log_metrics(metrics)
     write_json(paths.METRICS / "baseline.json", metrics)

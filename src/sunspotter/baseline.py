@@ -40,18 +40,19 @@ def frame_conditions(header) -> list[str]:
 
 def conditions_of(pairs: dict[str, tiles.Pair]) -> dict[str, list[str]]:
     """Observing conditions of each observation, from its image header (synthetic frames record them)."""
-    return {key: frame_conditions(pspt.read_fits(pair.images[0])[1]) for key, pair in pairs.items()}
+    return {key: frame_conditions(pspt.read_header(pair.images[0])) for key, pair in pairs.items()}
 
 
 def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, progress: bool = True,
-                      split: str = "test") -> dict[str, PixelOverlap]:
-    """Per observation, the classical detector's overlap with the true sunspot mask inside the split's tiles."""
+                      split: str = "test") -> tuple[dict[str, PixelOverlap], dict[str, list[str]]]:
+    """Per observation of ``split``: the classical detector's overlap with the true sunspot mask inside the
+    split's tiles, and the frame's observing conditions (read from the same header)."""
     from tqdm import tqdm
 
     index = tiles.read_index(tiles_dir)
     size = tiles.read_meta(tiles_dir)["tile_size"]
     rows_of = {key: rows for key, rows in index[index["split"] == split].groupby("observation")}
-    overlaps = {}
+    overlaps, conditions = {}, {}
     for key, pair in tqdm(sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc="classical baseline",
                           unit="obs", disable=not progress):
         image, header = pspt.read_fits(pair.images[0])
@@ -63,4 +64,5 @@ def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, pr
             window = (slice(row, row + size), slice(col, col + size))
             overlap.add(truth[window], guess[window])
         overlaps[key] = overlap
-    return overlaps
+        conditions[key] = frame_conditions(header)
+    return overlaps, conditions

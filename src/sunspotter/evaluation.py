@@ -40,7 +40,8 @@ class ScoreHistogram:
 
     def counts_at(self, threshold: float) -> dict[str, int]:
         """Confusion counts when items scoring >= ``threshold`` (a bin edge) are called positive."""
-        k = min(int(round(threshold * THRESHOLD_BINS)), THRESHOLD_BINS - 1)
+        # ">= threshold" as in classifier_metrics: the first bin edge at or above it (edges are exact up to rounding).
+        k = min(int(np.ceil(threshold * THRESHOLD_BINS - 1e-6)), THRESHOLD_BINS - 1)
         true_pos, false_pos = (int(a[k]) for a in self._at_or_above())
         return {"tp": true_pos, "fp": false_pos, "fn": int(self.positive.sum()) - true_pos,
                 "tn": int(self.negative.sum()) - false_pos}
@@ -153,21 +154,42 @@ def score_split(model, kind: str, tiles_dir: Path, split: str, threshold: float 
         predicted = np.asarray(model.predict_on_batch(images), np.float32)
         truth = targets.numpy() > 0.5
         scores.histogram.add(truth, predicted)
+        names = [tile_id.decode() for tile_id in ids.numpy()]
         if kind == "classifier":
             scores.tile_truth.append(truth.reshape(-1))
             scores.tile_score.append(predicted.reshape(-1))
-        for tile_id, image, true, guess in zip(ids.numpy(), images.numpy(), truth, predicted):
-            if kind == "localizer":
-                observation = observation_of[tile_id.decode()]
-                scores.per_observation.setdefault(observation, PixelOverlap()).add(true, guess >= threshold)
-            has_spot = bool(true.any())
-            if wanted[has_spot] > 0:
-                wanted[has_spot] -= 1
-                if kind == "classifier":
-                    scores.examples.append((image, None, None, f"{'spot' if has_spot else 'clear'}, p={float(guess[0]):.2f}"))
-                else:
-                    scores.examples.append((image, true, guess, tile_id.decode()[-10:]))
+        else:
+            _add_overlaps(scores.per_observation, observation_of.loc[names].to_numpy(), truth, predicted >= threshold)
+        has_spot = truth.reshape(len(truth), -1).any(axis=1)
+        for i in np.flatnonzero(has_spot):
+            _keep_example(scores, wanted, kind, True, images, truth, predicted, names, i)
+        for i in np.flatnonzero(~has_spot):
+            _keep_example(scores, wanted, kind, False, images, truth, predicted, names, i)
     return scores
+
+
+def _add_overlaps(per_observation: dict, observations: np.ndarray, truth: np.ndarray, guess: np.ndarray) -> None:
+    """Per-tile counts summed in one pass over the batch, then added to each tile's observation."""
+    overlap = (truth & guess).sum(axis=(1, 2, 3))
+    true_pixels, guessed = truth.sum(axis=(1, 2, 3)), guess.sum(axis=(1, 2, 3))
+    for observation in np.unique(observations):
+        mine = observations == observation
+        total = per_observation.setdefault(observation, PixelOverlap())
+        total.overlap += int(overlap[mine].sum())
+        total.truth += int(true_pixels[mine].sum())
+        total.guess += int(guessed[mine].sum())
+
+
+def _keep_example(scores: SplitScores, wanted: dict, kind: str, has_spot: bool, images, truth, predicted, names,
+                  i: int) -> None:
+    if wanted[has_spot] <= 0:
+        return
+    wanted[has_spot] -= 1
+    if kind == "classifier":
+        label = "spot" if has_spot else "clear"
+        scores.examples.append((images[i].numpy(), None, None, f"{label}, p={float(predicted[i][0]):.2f}"))
+    else:
+        scores.examples.append((images[i].numpy(), truth[i], predicted[i], names[i][-10:]))
 
 
 def split_metrics(kind: str, scores: SplitScores, threshold: float) -> dict:
