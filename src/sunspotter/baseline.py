@@ -28,19 +28,9 @@ def split_pairs(raw_dir: Path, tiles_dir: Path, split: str = "test",
     return found
 
 
-def frame_conditions(header) -> list[str]:
-    """The observing conditions a synthetic frame's SYN* keys (written by ``synth.archive``) record: any of
-    dust, cloud, bad_seeing, else clean; ``unknown`` for a frame without them (a real archive's)."""
-    if "SYNDUST" not in header:
-        return ["unknown"]
-    found = [name for name, present in (("dust", bool(header["SYNDUST"])), ("cloud", float(header["SYNCLOUD"]) > 0),
-                                        ("bad_seeing", bool(header["SYNBADSE"]))) if present]
-    return found or ["clean"]
-
-
 def conditions_of(pairs: dict[str, tiles.Pair]) -> dict[str, list[str]]:
     """Observing conditions of each observation, from its image header (synthetic frames record them)."""
-    return {key: frame_conditions(pspt.read_header(pair.images[0])) for key, pair in pairs.items()}
+    return {key: pspt.frame_conditions(pspt.read_header(pair.images[0])) for key, pair in pairs.items()}
 
 
 def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, progress: bool = True,
@@ -64,5 +54,5 @@ def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, pr
             window = (slice(row, row + size), slice(col, col + size))
             overlap.add(truth[window], guess[window])
         overlaps[key] = overlap
-        conditions[key] = frame_conditions(header)
+        conditions[key] = pspt.frame_conditions(header)
     return overlaps, conditions

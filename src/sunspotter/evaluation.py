@@ -9,12 +9,10 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from sunspotter import tiles
+from sunspotter import pspt, tiles
 
 EVAL_BATCH = 64
 THRESHOLD_BINS = 200
-#: Observing conditions under which the classical detector is known to struggle.
-HARD_CONDITIONS = {"dust", "cloud", "bad_seeing"}
 
 
 class ScoreHistogram:
@@ -119,12 +117,12 @@ class PixelOverlap:
 def dice_by_condition(per_observation: dict[str, PixelOverlap], conditions: dict[str, list[str]]) -> dict:
     """Pooled Dice of the frames with each observing condition, and of all hard frames together.
 
-    ``conditions`` maps an observation to its conditions (see ``baseline.frame_conditions``).
+    ``conditions`` maps an observation to its conditions (see ``pspt.frame_conditions``).
     """
     groups: dict[str, list[PixelOverlap]] = {}
     for observation, overlap in per_observation.items():
         kinds = conditions.get(observation, ["unknown"])
-        for kind in kinds + (["hard"] if set(kinds) & HARD_CONDITIONS else []):
+        for kind in kinds + (["hard"] if set(kinds) & set(pspt.HARD_CONDITIONS) else []):
             groups.setdefault(kind, []).append(overlap)
     return {f"test_dice_{kind}": PixelOverlap.pooled(parts).dice() for kind, parts in sorted(groups.items())} | {
         f"test_frames_{kind}": len(parts) for kind, parts in sorted(groups.items())}

@@ -110,6 +110,25 @@ def disk_geometry_from_header(header) -> tuple[float, float, float]:
     return float(header["CENTER_X"]), float(header["CENTER_Y"]), float(header[RADIUS_KEY])
 
 
+#: Hard observing conditions, rarest first: a frame with several is counted under the first (see ``main_condition``).
+HARD_CONDITIONS = ("cloud", "bad_seeing", "dust")
+
+
+def frame_conditions(header) -> list[str]:
+    """The observing conditions a synthetic frame's SYN* keys (written by ``synth.archive``) record: any of
+    dust, cloud, bad_seeing, else clean; ``unknown`` for a frame without them (a real archive's)."""
+    if "SYNDUST" not in header:
+        return ["unknown"]
+    found = [name for name, present in (("dust", bool(header["SYNDUST"])), ("cloud", float(header["SYNCLOUD"]) > 0),
+                                        ("bad_seeing", bool(header["SYNBADSE"]))) if present]
+    return found or ["clean"]
+
+
+def main_condition(conditions: list[str]) -> str:
+    """One label per frame: its rarest hard condition, else clean or unknown."""
+    return next((name for name in HARD_CONDITIONS if name in conditions), conditions[0])
+
+
 def sunspot_mask(codes: np.ndarray) -> np.ndarray:
     """Binary sunspot mask (umbra or penumbra) as uint8."""
     return np.isin(codes, SUNSPOT_CODES).astype(np.uint8)

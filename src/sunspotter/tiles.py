@@ -69,20 +69,32 @@ def find_pairs(raw_dir: Path, channels: tuple[str, ...] | list[str], exclude: fr
     return pairs
 
 
-def split_by_date(dates: list[str], fractions: dict[str, float], seed: int) -> dict[str, str]:
-    """Assign each observation date to one split; every split gets at least one date."""
+def split_by_date(dates: list[str], fractions: dict[str, float], seed: int,
+                  strata: dict[str, str] | None = None) -> dict[str, str]:
+    """Assign each observation date to one split, stratified by ``strata`` (date -> its frame's condition).
+
+    Each stratum of n dates sends round(fraction * n) of them to test and to val, and at least one to
+    test when it has two or more, so every observing condition seen twice is also tested; train keeps
+    at least one of each. Every split gets at least one date. Without strata this is a plain shuffle.
+    """
     unique = sorted(set(dates))
     if len(unique) < len(SPLITS):
         raise ValueError(f"need at least {len(SPLITS)} observation dates to split, got {len(unique)}")
-    order = np.random.default_rng(seed).permutation(len(unique))
-    # At least one date each, and at least one left for train.
-    n_test = min(max(1, int(round(fractions["test"] * len(unique)))), len(unique) - 2)
-    n_val = min(max(1, int(round(fractions["val"] * len(unique)))), len(unique) - n_test - 1)
-    assignment = {}
-    for rank, i in enumerate(order):
-        split = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
-        assignment[unique[i]] = split
-    return assignment
+    groups: dict[str, list[str]] = {}
+    for date in unique:
+        groups.setdefault((strata or {}).get(date, ""), []).append(date)
+    rng = np.random.default_rng(seed)
+    members = {split: [] for split in SPLITS}
+    for _, group in sorted(groups.items()):
+        n = len(group)
+        n_test = min(max(int(n >= 2), round(fractions["test"] * n)), n - 1)
+        n_val = min(round(fractions["val"] * n), n - n_test - 1)
+        for rank, i in enumerate(rng.permutation(n)):
+            members["test" if rank < n_test else "val" if rank < n_test + n_val else "train"].append(group[i])
+    for split in SPLITS:  # a split left empty borrows the latest-drawn date of the fullest
+        if not members[split]:
+            members[split].append(max(members.values(), key=len).pop())
+    return {date: split for split, split_dates in members.items() for date in split_dates}
 
 
 def normalise(image: np.ndarray, header, method: str = "disk_centre") -> np.ndarray:
@@ -240,7 +252,9 @@ def write_tiles(pairs: list[Pair], out_dir: Path, spec: TileSpec, *, split_fract
     from tqdm import tqdm
 
     out_dir = Path(out_dir)
-    assignment = split_by_date([p.observation.date for p in pairs], split_fractions, seed)
+    conditions = {p.observation.date: pspt.main_condition(pspt.frame_conditions(pspt.read_header(p.images[0])))
+                  for p in pairs}
+    assignment = split_by_date(list(conditions), split_fractions, seed, strata=conditions)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
     parts = staging / "parts"
@@ -273,7 +287,8 @@ def write_tiles(pairs: list[Pair], out_dir: Path, spec: TileSpec, *, split_fract
         (staging / "meta.json").write_text(json.dumps(
             {"tile_size": spec.tile_size, "stride": spec.stride, "channels": list(spec.channels),
              "normalisation": spec.normalisation,
-             "splits": {s: sorted({d for d, a in assignment.items() if a == s}) for s in SPLITS}}, indent=1))
+             "splits": {s: sorted({d for d, a in assignment.items() if a == s}) for s in SPLITS},
+             "conditions": conditions}, indent=1))
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(staging, out_dir)

@@ -73,9 +73,12 @@ def test_dice_by_condition_pools_frames_and_groups_the_hard_ones():
 def test_frame_conditions_from_synthetic_header_keys():
     from astropy.io import fits
 
-    from sunspotter.baseline import frame_conditions
+    from sunspotter.pspt import frame_conditions, main_condition
 
     header = fits.Header({"SYNDUST": True, "SYNCLOUD": 0.2, "SYNBADSE": False})
     assert frame_conditions(header) == ["dust", "cloud"]
     assert frame_conditions(fits.Header({"SYNDUST": False, "SYNCLOUD": 0.0, "SYNBADSE": False})) == ["clean"]
     assert frame_conditions(fits.Header({"DATE_OBS": "2014-01-02T18:00:00"})) == ["unknown"]
+    assert main_condition(["dust", "cloud"]) == "cloud"  # the rarer one
+    assert main_condition(["dust", "bad_seeing"]) == "bad_seeing"
+    assert main_condition(["clean"]) == "clean" and main_condition(["unknown"]) == "unknown"

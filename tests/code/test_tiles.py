@@ -58,6 +58,22 @@ def test_split_is_by_date_and_deterministic():
     assert counts == {"train": 14, "val": 3, "test": 3}
 
 
+def test_split_stratified_by_condition_tests_every_condition_and_trains_on_it():
+    dates = [f"201401{d:02d}" for d in range(1, 25)]
+    strata = dict.fromkeys(dates, "clean") | {"20140103": "cloud", "20140111": "cloud",
+                                              "20140105": "dust", "20140117": "dust", "20140120": "dust",
+                                              "20140108": "bad_seeing"}
+    fractions = {"train": 0.7, "val": 0.15, "test": 0.15}
+    for seed in range(5):
+        split = tiles.split_by_date(dates, fractions, seed, strata)
+        assert set(split) == set(dates)
+        tested = {strata[d] for d, s in split.items() if s == "test"}
+        trained = {strata[d] for d, s in split.items() if s == "train"}
+        assert tested == {"clean", "cloud", "dust"}  # bad_seeing has one date only: it trains
+        assert trained == {"clean", "cloud", "dust", "bad_seeing"}
+        assert "val" in split.values()
+
+
 def test_shards_round_trip_through_tf_data(tiny_archive, tmp_path):
     pairs = tiles.find_pairs(tiny_archive, ["R"])
     out = tmp_path / "tiles"
