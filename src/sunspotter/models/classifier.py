@@ -5,14 +5,15 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from sunspotter.models.blocks import conv_bn_relu
+
 
 def build_classifier(tile_size: int, filters: list[int], channels: int = 1) -> keras.Model:
     """Return an uncompiled model mapping a (tile, tile, channels) image to P(sunspot)."""
     inputs = keras.Input((tile_size, tile_size, channels), name="tile")
     x = inputs
     for n in filters:
-        x = layers.Conv2D(n, 3, padding="same", activation="relu")(x)
-        x = layers.Conv2D(n, 3, padding="same", activation="relu")(x)
+        x = conv_bn_relu(conv_bn_relu(x, n), n)
         x = layers.MaxPooling2D()(x)
     # Global max pooling: one dark spot anywhere in the tile is enough to say "yes".
     x = layers.GlobalMaxPooling2D()(x)

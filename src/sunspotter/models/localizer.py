@@ -5,10 +5,11 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from sunspotter.models.blocks import conv_bn_relu
+
 
 def _block(x, n: int):
-    x = layers.Conv2D(n, 3, padding="same", activation="relu")(x)
-    return layers.Conv2D(n, 3, padding="same", activation="relu")(x)
+    return conv_bn_relu(conv_bn_relu(x, n), n)
 
 
 def build_localizer(tile_size: int, filters: list[int], channels: int = 1) -> keras.Model:
