@@ -37,7 +37,7 @@ def main(n: int) -> None:
     for kind in MODEL_KINDS:
         settings = params.train[kind]
         model = compile_model(kind, BUILDERS[kind](params.base.tile_size, list(settings.filters)),
-                              settings.learning_rate)
+                              settings.learning_rate, settings.focal_gamma)
         data = tiles.make_dataset(work / "tiles", "train", kind, settings.batch_size, shuffle=True)
         model.fit(data.take(1), verbose=0)  # warm-up: graph tracing is a one-off, not per epoch
         start = time.perf_counter()

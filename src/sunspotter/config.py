@@ -77,8 +77,10 @@ class TrainModel:
     patience: int           # epochs without a better val_loss before stopping (best weights restored)
     batch_size: int
     learning_rate: float
+    focal_gamma: float      # cross-entropy focusing: 0 = plain, 2 = focal (hard examples weigh more)
     filters: list[int]
     positive_fraction: float
+    hard_negative_fraction: float  # share of training batches from spot-free tiles with penumbra-dark pixels
     augment: bool           # random flips, quarter turns and brightness changes of training tiles
     brightness: float       # brightness factor drawn from [1 - brightness, 1 + brightness]
 
@@ -147,7 +149,12 @@ def _check(params: Params) -> None:
         (tile.shards_per_split >= 1, "tile.shards_per_split must be >= 1"),
         *((0 < model.positive_fraction < 1, f"train.{kind}.positive_fraction must be in (0, 1)")
           for kind, model in params.train.items()),
+        *((0 <= model.hard_negative_fraction < 1 - model.positive_fraction,
+           f"train.{kind}.hard_negative_fraction must be in [0, 1 - positive_fraction)")
+          for kind, model in params.train.items()),
         *((0 <= model.brightness < 0.5, f"train.{kind}.brightness must be in [0, 0.5)")
+          for kind, model in params.train.items()),
+        *((0 <= model.focal_gamma <= 5, f"train.{kind}.focal_gamma must be in [0, 5]")
           for kind, model in params.train.items()),
         *((model.epochs >= 1 and model.patience >= 1, f"train.{kind}.epochs and patience must be >= 1")
           for kind, model in params.train.items()),

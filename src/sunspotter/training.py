@@ -36,22 +36,28 @@ def precision_policy(on_gpu: bool) -> str:
     return "mixed_float16" if on_gpu else "float32"
 
 
-def compile_model(kind: str, model, learning_rate: float):
-    from sunspotter.models.losses import DiceScore, dice_bce_loss
+#: What early stopping and the learning-rate schedule watch on the val split, and which way is better. The
+#: localizer's val_loss is a poor guide: its Dice term is taken per batch, and most val batches hold no spot,
+#: so it rewards predicting nothing; pooled val Dice is what the model is chosen for.
+WATCHED = {"classifier": ("val_loss", "min"), "localizer": ("val_dice", "max")}
+
+
+def compile_model(kind: str, model, learning_rate: float, focal_gamma: float = 0.0):
+    from sunspotter.models.losses import DiceCrossEntropy, DiceScore, cross_entropy
 
     optimizer = keras.optimizers.Adam(learning_rate)
     if kind == "classifier":
-        model.compile(optimizer=optimizer, loss="binary_crossentropy",
+        model.compile(optimizer=optimizer, loss=cross_entropy(focal_gamma),
                       metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc"),
                                keras.metrics.Precision(name="precision"), keras.metrics.Recall(name="recall")])
     else:
-        model.compile(optimizer=optimizer, loss=dice_bce_loss, metrics=[DiceScore(name="dice")])
+        model.compile(optimizer=optimizer, loss=DiceCrossEntropy(focal_gamma), metrics=[DiceScore(name="dice")])
     return model
 
 
 def metric_name(keras_name: str) -> str:
     """Keras says ``auc`` and ``val_auc``; runs say ``train_auc`` and ``val_auc`` so the UI lines them up."""
-    return keras_name if keras_name.startswith("val_") else f"train_{keras_name}"
+    return keras_name if keras_name.startswith("val_") or keras_name == "learning_rate" else f"train_{keras_name}"
 
 
 class MlflowEpochLogger(keras.callbacks.Callback):
@@ -62,8 +68,8 @@ class MlflowEpochLogger(keras.callbacks.Callback):
 
 
 def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress: bool | None = None) -> dict:
-    """Train one model on the train split with early stopping on val_loss (best weights restored), choose its
-    decision threshold on the val split, save it; return metrics, history, threshold and the logged model's URI.
+    """Train one model on the train split with early stopping on its WATCHED val metric (best weights restored),
+    choose its decision threshold on the val split, save it; return metrics, history, threshold and model URI.
 
     The caller holds the MLflow run; this logs params, per-epoch metrics, figures and the model into it.
     """
@@ -81,6 +87,7 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     oversample = 0 < train_labels.sum() < len(train_labels)
     train_ds = tiles.make_dataset(tiles_dir, "train", kind, settings.batch_size, shuffle=True, seed=params.base.seed,
                                   positive_fraction=settings.positive_fraction if oversample else None,
+                                  hard_negative_fraction=settings.hard_negative_fraction,
                                   augment=settings.augment, brightness=settings.brightness)
     val_ds = tiles.make_dataset(tiles_dir, "val", kind, settings.batch_size)
 
@@ -92,18 +99,24 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     keras.mixed_precision.set_global_policy(policy)
     strategy = strategy_for(gpus)
     with strategy.scope():
-        model = compile_model(kind, build(), settings.learning_rate)
+        model = compile_model(kind, build(), settings.learning_rate, settings.focal_gamma)
     mlflow.log_params({f"train.{kind}.{k}": v for k, v in asdict(settings).items()}
                       | {"base.seed": params.base.seed, "base.tile_size": tile_size, "device": device_name(),
                          "precision_policy": policy, "replicas": strategy.num_replicas_in_sync})
     show_bar = sys.stdout.isatty() if progress is None else progress
     # One epoch still means as many tiles as the training split holds.
     steps = -(-len(train_labels) // settings.batch_size) if oversample else None
-    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=settings.patience, restore_best_weights=True)
+    monitor, mode = WATCHED[kind]
+    # The logger comes last so that it sees the learning rate the schedule has just set.
+    callbacks = [keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.5,
+                                                   patience=max(1, settings.patience // 2)),
+                 keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience,
+                                               restore_best_weights=True),
+                 MlflowEpochLogger()]
     history = model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, steps_per_epoch=steps,
-                        callbacks=[MlflowEpochLogger(), stopper], verbose=1 if show_bar else 2)
-    curves = {metric_name(k): [float(x) for x in v] for k, v in history.history.items()}
-    best_epoch = int(np.argmin(curves["val_loss"]))
+                        callbacks=callbacks, verbose=1 if show_bar else 2)
+    curves = {metric_name(k): [float(x) for x in v] for k, v in history.history.items() if k != "learning_rate"}
+    best_epoch = int(np.argmin(curves[monitor]) if mode == "min" else np.argmax(curves[monitor]))
 
     # Saved and logged in float32 without optimizer or custom loss, so it loads anywhere for inference.
     keras.mixed_precision.set_global_policy("float32")

@@ -32,15 +32,16 @@ def test_localizer_training_logs_best_epoch_threshold_and_figures(good_tiles, ti
     with mlflow.start_run(experiment_id=experiment) as run:
         result = train("localizer", tiny_params, good_tiles, tmp_path / "models", progress=False)
     history = result["history"]
-    best = int(np.argmin(history["val_loss"]))
+    best = int(np.argmax(history["val_dice"]))  # the localizer is chosen on pooled val Dice, not val_loss
     assert result["metrics"]["best_epoch"] == best
-    assert result["metrics"]["val_loss"] == history["val_loss"][best]  # the restored epoch's figures
-    assert len(history["val_loss"]) <= 4
+    assert result["metrics"]["val_dice"] == history["val_dice"][best]  # the restored epoch's figures
+    assert len(history["val_dice"]) <= 4
     assert 0 <= result["threshold"] < 1
     client = mlflow.MlflowClient()
     logged = client.get_run(run.info.run_id).data
     assert logged.params["precision_policy"] == "float32" and logged.params["replicas"] == "1"
     assert logged.metrics["threshold"] == result["threshold"]
+    assert 0 < logged.metrics["learning_rate"] < 1.001e-3  # the schedule's rate (float32), logged each epoch
     figures = {a.path for a in client.list_artifacts(run.info.run_id, "figures")}
     assert {"figures/learning_curves.png", "figures/val_pr_curve.png", "figures/val_confusion.png",
             "figures/val_tiles.png"} <= figures
