@@ -63,11 +63,13 @@ def main(n: int) -> None:
         settings = params.train[kind]
         ds = tiles.make_dataset(work / "tiles", "train", kind, settings.batch_size, shuffle=True,
                                 seed=params.base.seed, positive_fraction=settings.positive_fraction,
+                                hard_negative_fraction=settings.hard_negative_fraction,
                                 augment=settings.augment, brightness=settings.brightness)
         delivered = delivered_per_second(ds)
         keras.utils.set_random_seed(params.base.seed)
         model = compile_model(kind, BUILDERS[kind](params.base.tile_size, list(settings.filters),
-                                                   len(meta["channels"])), settings.learning_rate)
+                                                   len(meta["channels"])), settings.learning_rate,
+                              settings.focal_gamma)
         consumed = consumed_per_second(model, next(iter(ds)))
         print(f"  {kind:10s} tf.data delivers {delivered:8.0f} tiles/s, training consumes {consumed:7.0f} tiles/s: "
               f"{delivered / consumed:5.1f} x")

@@ -130,8 +130,10 @@ def tile_pair(image: np.ndarray, codes: np.ndarray, tile_size: int, min_disk_fra
                 continue
             mask = binary[window]
             spot_pixels = int(mask.sum())
+            first_channel = image[window] if image.ndim == 2 else image[window][..., 0]
             yield {"row": row, "col": col, "disk_fraction": disk_fraction, "sunspot_pixels": spot_pixels,
-                   "label": int(spot_pixels > 0), "image": image[window], "mask": mask}
+                   "label": int(spot_pixels > 0), "darkest": float(first_channel[codes[window] > 0].min()),
+                   "image": image[window], "mask": mask}
 
 
 def _example(tile_id: str, image: np.ndarray, mask: np.ndarray, label: int):
@@ -179,6 +181,7 @@ def _index_row(pair: Pair, spec: TileSpec, geometry: tuple[float, float, float],
         "disk_fraction": tile["disk_fraction"],
         "mu": float(np.sqrt(max(0.0, 1 - (centre_x**2 + centre_y**2) / radius**2))),
         "disk_radius": radius, "sunspot_pixels": tile["sunspot_pixels"], "label": tile["label"],
+        "darkest": tile["darkest"],
         "normalisation": spec.normalisation,
     }
 
@@ -352,16 +355,41 @@ _TARGETS = {"classifier": _image_label, "localizer": _image_mask}
 _TARGETS_WITH_IDS = {"classifier": _id_image_label, "localizer": _id_image_mask}
 
 
-def _is_sunspot(tile_id, image, mask, label):
-    return label > 0.5
+#: A spot-free tile wholly on the disk whose darkest pixel is below this (quiet Sun = 1) is a hard negative.
+HARD_NEGATIVE_CUT = 0.88
 
 
-def _is_clear(tile_id, image, mask, label):
-    return label < 0.5
+def training_kinds(index: pd.DataFrame, split: str) -> dict[str, list[str]]:
+    """Tile ids of a split by kind: ``sunspot``; ``hard_negative``, spot-free but wholly on the disk with a pixel
+    as dark as penumbra (a dust speck or cloud shadow, what a threshold calls a spot); and ``clear``, the rest.
+
+    Limb tiles are never hard negatives: the disk's edge darkens a few pixels of nearly every one of them, and
+    they would swamp the few that matter.
+    """
+    rows = index[index["split"] == split]
+    spot = rows["label"] == 1
+    hard = ~spot & (rows["disk_fraction"] >= 1.0) & (rows["darkest"] < HARD_NEGATIVE_CUT)
+    return {kind: rows.loc[chosen, "tile_id"].tolist()
+            for kind, chosen in (("sunspot", spot), ("hard_negative", hard), ("clear", ~spot & ~hard))}
 
 
-def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int):
-    """Parsed (id, image, mask, label) of a split: shards interleaved, tiles shuffled in a bounded buffer."""
+def _only(tile_ids: list[str]):
+    """A filter on serialized records keeping those ``tile_ids``: only the id is parsed, so skipping is cheap."""
+    import tensorflow as tf
+
+    table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+        tf.constant(tile_ids, tf.string), tf.ones(len(tile_ids), tf.int32)), default_value=0)
+    id_only = {"tile_id": tf.io.FixedLenFeature([], tf.string)}
+
+    def keep(record):
+        return table.lookup(tf.io.parse_single_example(record, id_only)["tile_id"]) > 0
+
+    return keep
+
+
+def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int, tile_ids: list[str] | None = None):
+    """Parsed (id, image, mask, label) of a split, or of its ``tile_ids`` only: shards interleaved, tiles
+    shuffled in a bounded buffer."""
     import tensorflow as tf
 
     meta = read_meta(tiles_dir)
@@ -371,6 +399,8 @@ def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int):
         ds = ds.shuffle(len(files), seed=seed)
     ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=len(files), num_parallel_calls=tf.data.AUTOTUNE,
                        deterministic=True)
+    if tile_ids is not None:
+        ds = ds.filter(_only(tile_ids))
     if shuffle:
         ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
     channels = len(meta.get("channels", ["R"]))
@@ -380,12 +410,14 @@ def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int):
 
 def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
                  shuffle: bool = False, seed: int = 0, with_ids: bool = False, positive_fraction: float | None = None,
-                 augment: bool = False, brightness: float = 0.0):
+                 hard_negative_fraction: float = 0.0, augment: bool = False, brightness: float = 0.0):
     """Stream a split from its shards: (image, label) for the classifier, (image, mask) for the localizer.
 
     Memory stays flat however big the split. With ``positive_fraction`` (for training), sunspot tiles are
     drawn to that share of the stream, which then repeats forever: pass ``steps_per_epoch`` to ``fit``.
     Sunspot tiles are a few percent of the disk; without this both models learn to answer "never".
+    ``hard_negative_fraction`` of the stream is drawn from the hard negatives (see ``training_kinds``): a few
+    percent of the negatives, and the ones a threshold gets wrong. A kind the split lacks is left out.
     With ``augment``, tiles are flipped, turned by quarter turns and scaled by up to +-``brightness``
     (see ``sunspotter.augment``).
     """
@@ -399,10 +431,14 @@ def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
     if positive_fraction is None:
         ds = _tile_stream(tiles_dir, split, shuffle, seed)
     else:
-        positives = _tile_stream(tiles_dir, split, True, seed).filter(_is_sunspot).repeat()
-        negatives = _tile_stream(tiles_dir, split, True, seed + 1).filter(_is_clear).repeat()
-        ds = tf.data.Dataset.sample_from_datasets([positives, negatives], [positive_fraction, 1 - positive_fraction],
-                                                  seed=seed)
+        ids = training_kinds(read_index(tiles_dir), split)
+        if not hard_negative_fraction:
+            ids["clear"] += ids.pop("hard_negative")
+        shares = {"sunspot": positive_fraction, "hard_negative": hard_negative_fraction,
+                  "clear": 1 - positive_fraction - hard_negative_fraction}
+        kinds = [kind for kind in ids if ids[kind]]
+        streams = [_tile_stream(tiles_dir, split, True, seed + i, ids[kind]).repeat() for i, kind in enumerate(kinds)]
+        ds = tf.data.Dataset.sample_from_datasets(streams, [shares[kind] for kind in kinds], seed=seed)
     ds = ds.map(_TARGETS_WITH_IDS[target] if with_ids else _TARGETS[target])
     if augment:
         ds = augmented(ds, seed, brightness, spatial_target=target == "localizer")

@@ -31,6 +31,8 @@ def test_tiles_cover_the_disk_and_drop_empty_space():
     assert set(np.unique(centre["mask"])) <= {0, 1}
     for tile in kept:
         assert tile["label"] == int(tile["mask"].any()) and tile["sunspot_pixels"] == tile["mask"].sum()
+        window = np.s_[tile["row"]:tile["row"] + 16, tile["col"]:tile["col"] + 16]
+        assert tile["darkest"] == image[window][codes[window] > 0].min()  # on-disk pixels only
 
 
 def test_min_disk_fraction_drops_limb_tiles():
@@ -180,3 +182,45 @@ def test_dask_workers_give_the_same_bytes_as_one_process(tiny_archive, tmp_path)
     local = {p.name: p.read_bytes() for p in (tmp_path / "local").iterdir()}
     assert local == {p.name: p.read_bytes() for p in (tmp_path / "dask").iterdir()}
     assert tiles.read_meta(tmp_path / "dask")["channels"] == ["R", "K"]
+
+
+def test_training_kinds_pick_dark_spot_free_tiles_off_the_limb():
+    import pandas as pd
+
+    index = pd.DataFrame({
+        "tile_id": ["spot", "speck", "limb", "plain", "other-split"],
+        "split": ["train"] * 4 + ["val"],
+        "label": [1, 0, 0, 0, 0],
+        "disk_fraction": [1.0, 1.0, 0.4, 1.0, 1.0],
+        "darkest": [0.3, 0.6, 0.0, 0.95, 0.5],
+    })
+    assert tiles.training_kinds(index, "train") == {"sunspot": ["spot"], "hard_negative": ["speck"],
+                                                    "clear": ["limb", "plain"]}
+
+
+def test_training_stream_draws_each_kind_at_its_share(good_tiles, tmp_path):
+    """Spots, hard negatives and the rest reach the batches in the shares asked for; ids alone select them."""
+    import shutil
+
+    work = tmp_path / "tiles"
+    shutil.copytree(good_tiles, work)
+    index = tiles.read_index(work)
+    train = index["split"] == "train"
+    # Call a few spot-free tiles dark, as a dust speck would make them.
+    marked = index[train & (index["label"] == 0) & (index["disk_fraction"] >= 1)].index[:5]
+    index.loc[marked, "darkest"] = 0.5
+    index.to_parquet(work / tiles.INDEX_NAME)
+    kinds = tiles.training_kinds(index, "train")
+    assert len(kinds["hard_negative"]) >= 5 and kinds["sunspot"]
+    kind_of = {tile_id: kind for kind, ids in kinds.items() for tile_id in ids}
+
+    def shares(hard_fraction):
+        ds = tiles.make_dataset(work, "train", "classifier", 50, shuffle=True, seed=3, with_ids=True,
+                                positive_fraction=0.5, hard_negative_fraction=hard_fraction)
+        drawn = [kind_of[tile_id.decode()] for ids, _, _ in ds.take(8) for tile_id in ids.numpy()]
+        return {kind: drawn.count(kind) / len(drawn) for kind in kinds}
+
+    drawn = shares(0.25)
+    assert drawn["sunspot"] == pytest.approx(0.5, abs=0.07)
+    assert drawn["hard_negative"] == pytest.approx(0.25, abs=0.07)
+    assert shares(0.0)["hard_negative"] < 0.1  # without the knob they are ordinary negatives
