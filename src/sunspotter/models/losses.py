@@ -18,6 +18,9 @@ def soft_dice(y_true, y_pred):
 def cross_entropy(focal_gamma: float):
     """Binary cross-entropy, focal when ``focal_gamma`` > 0: confident right answers count less, so the rare hard
     cases (a dust speck that looks like a pore, a spot under cloud) carry more of the gradient. 0 is plain BCE."""
+    if focal_gamma == 0:
+        # Not the focal loss with gamma 0: its (1 - p)^0 has a NaN gradient where a prediction saturates at 1.
+        return keras.losses.BinaryCrossentropy(name="cross_entropy")
     return keras.losses.BinaryFocalCrossentropy(gamma=focal_gamma, name="cross_entropy")
 
 
