@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sunspotter import pspt
+from sunspotter.classical import CONTRAST_CUT, flatten
 from sunspotter.config import SPLITS
 
 INDEX_NAME = "index.parquet"
@@ -100,8 +101,6 @@ def split_by_date(dates: list[str], fractions: dict[str, float], seed: int,
 def normalise(image: np.ndarray, header, method: str = "disk_centre") -> np.ndarray:
     """Scale counts to the quiet Sun: by the disk centre (sky 0, centre 1) or pixel by pixel at its mu."""
     if method == "quiet_sun":
-        from sunspotter.classical import flatten
-
         return flatten(image, header)[0]
     image = image.astype(np.float32)
     cx, cy, radius = pspt.disk_geometry_from_header(header)
@@ -355,8 +354,9 @@ _TARGETS = {"classifier": _image_label, "localizer": _image_mask}
 _TARGETS_WITH_IDS = {"classifier": _id_image_label, "localizer": _id_image_mask}
 
 
-#: A spot-free tile wholly on the disk whose darkest pixel is below this (quiet Sun = 1) is a hard negative.
-HARD_NEGATIVE_CUT = 0.88
+#: A spot-free tile wholly on the disk whose darkest pixel is below this (quiet Sun = 1) is a hard negative:
+#: the classical detector's cut, so hard negatives are the tiles it gets wrong.
+HARD_NEGATIVE_CUT = CONTRAST_CUT
 
 
 def training_kinds(index: pd.DataFrame, split: str) -> dict[str, list[str]]:
