@@ -5,7 +5,14 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from sunspotter.models.blocks import conv_bn_relu
+
+def conv_bn_relu(x, filters: int):
+    """3 x 3 convolution, batch normalisation, ReLU. Normalising each layer's output lets training start at once
+    instead of idling for epochs near chance, as the plain convolutions did on these tiles. (The localizer keeps
+    plain convolutions: see its module.)"""
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
 
 
 def build_classifier(tile_size: int, filters: list[int], channels: int = 1) -> keras.Model:
