@@ -373,6 +373,10 @@ def training_kinds(index: pd.DataFrame, split: str) -> dict[str, list[str]]:
             for kind, chosen in (("sunspot", spot), ("hard_negative", hard), ("clear", ~spot & ~hard))}
 
 
+#: A training stream of one kind of tile is cached in memory up to this size (pixels and masks).
+CACHE_BYTES = 1 << 30
+
+
 def _only(tile_ids: list[str]):
     """A filter on serialized records keeping those ``tile_ids``: only the id is parsed, so skipping is cheap."""
     import tensorflow as tf
@@ -399,11 +403,15 @@ def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int, tile_ids
         ds = ds.shuffle(len(files), seed=seed)
     ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=len(files), num_parallel_calls=tf.data.AUTOTUNE,
                        deterministic=True)
+    channels = len(meta.get("channels", ["R"]))
     if tile_ids is not None:
         ds = ds.filter(_only(tile_ids))
+        # A rare kind (sunspot tiles, hard negatives) is drawn several times an epoch: re-reading the whole split
+        # to find it again cost more than training on it. Kept in memory when it is small enough.
+        if len(tile_ids) * meta["tile_size"] ** 2 * (4 * channels + 1) <= CACHE_BYTES:
+            ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
-    channels = len(meta.get("channels", ["R"]))
     return ds.map(lambda r: parse_tile(r, meta["tile_size"], channels), num_parallel_calls=tf.data.AUTOTUNE,
                   deterministic=True)
 
@@ -413,7 +421,7 @@ def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
                  hard_negative_fraction: float = 0.0, augment: bool = False, brightness: float = 0.0):
     """Stream a split from its shards: (image, label) for the classifier, (image, mask) for the localizer.
 
-    Memory stays flat however big the split. With ``positive_fraction`` (for training), sunspot tiles are
+    Memory stays bounded however big the split. With ``positive_fraction`` (for training), sunspot tiles are
     drawn to that share of the stream, which then repeats forever: pass ``steps_per_epoch`` to ``fit``.
     Sunspot tiles are a few percent of the disk; without this both models learn to answer "never".
     ``hard_negative_fraction`` of the stream is drawn from the hard negatives (see ``training_kinds``): a few
