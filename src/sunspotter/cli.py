@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from sunspotter.config import load_params
+
+DEFAULT_MODEL = "models:/sunspot-localizer@champion"
 
 
 def _promote(args) -> int:
@@ -34,6 +37,24 @@ def _gallery(args) -> int:
     return 0
 
 
+def _predict(args) -> int:
+    from sunspotter.predict import predict_files
+    from sunspotter.serving import load_full_disk_model
+
+    try:
+        model = load_full_disk_model(args.model)
+    except Exception as err:  # MLflow and Keras raise many kinds; all mean "no usable model there"
+        print(f"error: cannot load the model {args.model}: {err}", file=sys.stderr)
+        return 1
+    summary, errors = predict_files(model, args.images, args.output, args.date, args.format)
+    if len(summary):
+        print(summary.to_string(index=False))
+    for path, message in errors.items():
+        print(f"error: {message}", file=sys.stderr)
+    print(f"{len(summary)} of {len(args.images)} images done; outputs in {args.output}")
+    return 1 if errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sunspotter", description="Sunspot detection in full-disk solar images.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -48,6 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     gallery.add_argument("--filter", default="R", choices=["R", "K"], help="image filter to show")
     gallery.add_argument("-n", type=int, default=4, help="how many observations")
     gallery.set_defaults(func=_gallery)
+    predict = commands.add_parser("predict", help="sunspot mask, overlay and catalog of full-disk solar images")
+    predict.add_argument("images", nargs="+", type=Path, help="FITS (PSPT or with solar WCS), JPEG2000, PNG or JPG")
+    predict.add_argument("-m", "--model", default=DEFAULT_MODEL,
+                         help="registry URI (models:/NAME@ALIAS) or a saved full-disk model folder")
+    predict.add_argument("-o", "--output", type=Path, default=Path("predictions"), help="folder for the outputs")
+    predict.add_argument("--date", help="observation date (ISO) of pictures without metadata; default: yearly mean")
+    predict.add_argument("--format", default="csv", choices=["csv", "parquet"], help="catalog file format")
+    predict.set_defaults(func=_predict)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,94 @@
+"""The full-disk localizer as an MLflow pyfunc: saved and loaded back, and served over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from sunspotter.inference import FullDiskModel
+from sunspotter.serving import load_full_disk_model, save_full_disk_model
+from tests.code.test_full_disk import DATE, RADIUS, contrast_model, pspt_file, sun
+from sunspotter.solar_image import apparent_radius_arcsec
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("model")
+    keras_path = folder / "localizer.keras"
+    contrast_model().save(keras_path)
+    model = FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=apparent_radius_arcsec(DATE) / RADIUS)
+    save_full_disk_model(model, keras_path, folder / "full_disk")
+    return folder / "full_disk"
+
+
+@pytest.fixture(scope="module")
+def image_file(tmp_path_factory) -> Path:
+    return pspt_file(tmp_path_factory.mktemp("image") / "20140105.1800.HW.R.P.rdc.fits.gz", sun())
+
+
+def test_saved_model_loads_with_its_settings(saved_model):
+    model = load_full_disk_model(str(saved_model))
+    assert model.threshold == 0.5 and model.tile_size == 128
+    assert model.arcsec_per_px == pytest.approx(apparent_radius_arcsec(DATE) / RADIUS)
+
+
+def test_pyfunc_predicts_a_mask_from_file_bytes(saved_model, image_file):
+    import mlflow
+
+    pyfunc = mlflow.pyfunc.load_model(str(saved_model))
+    out = pyfunc.predict(pd.DataFrame({"image": [image_file.read_bytes()]}))
+    assert out["regions"].tolist() == [1] and out["total_area_msh"].iloc[0] > 100
+    mask = np.asarray(Image.open(io.BytesIO(base64.b64decode(out["mask_png"].iloc[0]))))
+    assert mask.shape == (512, 512) and (mask > 0).sum() > 200
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_mlflow_models_serve_answers_with_a_mask(saved_model, image_file, tmp_path):
+    port = _free_port()
+    bin_dir = str(Path(sys.executable).parent)  # serve execs uvicorn by name
+    env = os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "mlflow", "models", "serve", "-m", str(saved_model),
+                               "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
+                              stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"server did not start: {(tmp_path / 'serve.log').read_text()[-2000:]}")
+                time.sleep(1)
+        payload = base64.b64encode(image_file.read_bytes()).decode()
+        body = json.dumps({"dataframe_split": {"columns": ["image"], "data": [[payload]]}}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
+                                         headers={"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(request, timeout=120).read())
+        row = answer["predictions"][0]
+        assert row["regions"] == 1
+        mask = np.asarray(Image.open(io.BytesIO(base64.b64decode(row["mask_png"]))))
+        assert (mask > 0).sum() > 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
