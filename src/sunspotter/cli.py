@@ -14,14 +14,19 @@ DEFAULT_MODEL = "models:/sunspot-localizer@champion"
 def _promote(args) -> int:
     from sunspotter.registry import RegistryError, promote
 
-    names = load_params(args.params).register
-    name = {"classifier": names.classifier, "localizer": names.localizer}.get(args.model, args.model)
+    register = load_params(args.params).register
+    names = {"classifier": register.classifier, "localizer": register.localizer}
+    name = names.get(args.model, args.model)
+    kind = next((kind for kind, registered in names.items() if registered == name), None)
+    if kind is None:
+        print(f"error: {name} is not one of the registered models {sorted(names.values())}", file=sys.stderr)
+        return 1
     try:
-        version = promote(name, args.version)
+        version = promote(name, register.gates.get(kind, {}), args.version, force_reason=args.force)
     except RegistryError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"{name}: @champion -> version {version}")
+    print(f"{name}: @champion -> version {version}" + (f" (forced: {args.force})" if args.force else ""))
     return 0
 
 
@@ -61,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     promote = commands.add_parser("promote", help="move a registered model's @champion alias to its @challenger")
     promote.add_argument("model", help="'classifier', 'localizer', or a registered model name")
     promote.add_argument("--version", type=int, help="promote this version instead of the @challenger")
-    promote.add_argument("--params", default="params.yaml", help="params file naming the registered models")
+    promote.add_argument("--params", default="params.yaml", help="params file naming the models and their gates")
+    promote.add_argument("--force", metavar="REASON", help="promote even if a gate or the champion says no; REASON is recorded")
     promote.set_defaults(func=_promote)
     gallery = commands.add_parser("gallery", help="PNG of raw observations with their masks and a spot close-up")
     gallery.add_argument("raw_dir", nargs="?", default="data/raw", help="folder of PSPT image/mask pairs")

@@ -94,6 +94,7 @@ class Evaluate:
 class Register:
     classifier: str
     localizer: str
+    gates: dict  # model kind -> {min_<metric> | max_<metric>: bound}: what a challenger must reach to be promoted
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,12 @@ def _check(params: Params) -> None:
         *((model.epochs >= 1 and model.patience >= 1, f"train.{kind}.epochs and patience must be >= 1")
           for kind, model in params.train.items()),
         (0 < params.evaluate.baseline_contrast_cut < 1, "evaluate.baseline_contrast_cut must be in (0, 1)"),
+        (isinstance(params.register.gates, dict) and set(params.register.gates) <= set(MODEL_KINDS),
+         f"register.gates must map some of {list(MODEL_KINDS)} to their gates"),
+        *((isinstance(gates, dict) and all(str(gate).startswith(("min_", "max_")) and isinstance(bound, (int, float))
+                                           for gate, bound in gates.items()),
+           f"register.gates.{kind}: each gate is min_<metric> or max_<metric> with a number")
+          for kind, gates in (params.register.gates.items() if isinstance(params.register.gates, dict) else [])),
     ]
     for ok, message in rules:
         if not ok:

@@ -1,0 +1,113 @@
+"""Gated promotion in a real MLflow registry (SQLite in a temporary folder): a worse challenger is refused,
+a better one promoted, a forced promotion recorded, and every version carries its model card."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import pytest
+
+from sunspotter import tracking
+from sunspotter.cli import main as cli_main
+from sunspotter.model_card import model_card
+from sunspotter.registry import DATA_TAG, PromotionRefused, gate_failures, promote, register_challenger
+
+NAME = "sunspot-classifier"
+GATES = {"min_test_f1": 0.9, "min_test_roc_auc": 0.95}
+
+
+class Constant(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+
+    def register(f1: float, auc: float, data: str = "hash-a") -> int:
+        with mlflow.start_run() as run:
+            info = mlflow.pyfunc.log_model(name="model", python_model=Constant())
+        metrics = {"test_f1": f1, "test_roc_auc": auc}
+        card = model_card(NAME, "classifier", data_hash=data, git_commit="abc", params={"epochs": 1},
+                          metrics=metrics, gates=GATES, run_id=run.info.run_id)
+        tags = {DATA_TAG: data} | {k: f"{v:.6g}" for k, v in metrics.items()}
+        return register_challenger(NAME, info.model_uri, run.info.run_id, tags, description=card)
+
+    return register
+
+
+def champion():
+    return int(tracking.client().get_model_version_by_alias(NAME, "champion").version)
+
+
+def test_gates_name_what_failed():
+    assert gate_failures({"test_f1": 0.8, "test_roc_auc": 0.99}, GATES) == ["test_f1 = 0.8 is below the gate 0.9"]
+    assert gate_failures({"test_area_error": 0.2}, {"max_test_area_error": 0.1}) == [
+        "test_area_error = 0.2 is above the gate 0.1"]
+    assert "not measured" in gate_failures({}, {"min_test_dice": 0.85})[0]
+
+
+def test_better_challenger_is_promoted_and_worse_one_refused(registry):
+    first = registry(0.95, 0.99)
+    assert promote(NAME, GATES) == first and champion() == first
+    better = registry(0.97, 0.995)
+    assert promote(NAME, GATES) == better and champion() == better
+    worse = registry(0.96, 0.999)  # passes the gates, but its F1 is below the champion's
+    with pytest.raises(PromotionRefused, match="test_f1 = 0.96 is worse than the champion's 0.97"):
+        promote(NAME, GATES)
+    assert champion() == better
+    record = tracking.client().get_model_version(NAME, str(better))
+    promotions = [json.loads(v) for k, v in record.tags.items() if k.startswith("promotion_")]
+    assert promotions[0]["from_version"] == str(first) and promotions[0]["force_reason"] is None
+    assert worse > better
+
+
+def test_a_challenger_below_the_gates_is_refused_even_without_a_champion(registry):
+    registry(0.5, 0.99)
+    with pytest.raises(PromotionRefused, match="test_f1 = 0.5 is below the gate 0.9"):
+        promote(NAME, GATES)
+
+
+def test_champion_tested_on_other_data_is_not_compared(registry):
+    promote(NAME, GATES, registry(0.95, 0.99, data="hash-a"))
+    registry(0.99, 0.999, data="hash-b")
+    with pytest.raises(PromotionRefused, match="tested on other data"):
+        promote(NAME, GATES)
+
+
+def test_force_promotes_and_records_the_reason(registry, capsys):
+    registry(0.5, 0.6)
+    params = {"register": {"classifier": NAME, "localizer": "sunspot-localizer",
+                           "gates": {"classifier": GATES}}}
+    assert cli_main(["promote", "classifier", "--params", _params_file(params)]) == 1
+    assert "below the gate" in capsys.readouterr().err
+    assert cli_main(["promote", "classifier", "--params", _params_file(params), "--force", "demo for a talk"]) == 0
+    version = tracking.client().get_model_version(NAME, str(champion()))
+    record = next(json.loads(v) for k, v in version.tags.items() if k.startswith("promotion_"))
+    assert record["force_reason"] == "demo for a talk" and "test_f1 = 0.5 is below the gate 0.9" in record[
+        "refusals_overridden"][0]
+
+
+def test_every_version_carries_its_model_card(registry):
+    version = registry(0.95, 0.99)
+    card = tracking.client().get_model_version(NAME, str(version)).description
+    assert card.startswith(f"# {NAME}") and "hash-a" in card and "| `test_f1` | 0.95 |" in card
+    assert "Passes every gate." in card
+
+
+def _params_file(overrides: dict) -> str:
+    """The repo's params.yaml with the register section replaced, written next to the registry."""
+    from pathlib import Path
+
+    import yaml
+
+    from tests.conftest import REPO
+
+    params = yaml.safe_load((REPO / "params.yaml").read_text()) | overrides
+    path = Path("params.yaml")
+    path.write_text(yaml.safe_dump(params))
+    return str(path)
