@@ -1,7 +1,9 @@
 """Stage evaluate: test-split metrics of both models at the thresholds chosen on val, against the classical baseline.
 
 Writes metrics/evaluate.json and the PR curves (DVC plots); logs the metrics and test figures to the
-evaluate run and to each model's training run, so the UI compares models by test_* directly.
+evaluate run and to each model's training run, so the UI compares models by test_* directly. The
+localizer is also run over every whole test image (full-disk Dice, region count, total area:
+metrics/images_localizer.csv and its true-versus-predicted area plot).
 """
 
 import json
@@ -13,6 +15,8 @@ from sunspotter import paths, tiles, tracking
 from sunspotter.baseline import conditions_of, split_pairs
 from sunspotter.config import MODEL_KINDS
 from sunspotter.evaluation import dice_by_condition, score_split, split_metrics
+from sunspotter.full_disk_eval import area_figure, image_metrics, score_images
+from sunspotter.inference import trained_full_disk_model
 from sunspotter.pspt import atomic_write_bytes
 from sunspotter.stage import stage_main, write_json
 from sunspotter.training import log_figures
@@ -21,8 +25,9 @@ from sunspotter.training import log_figures
 @stage_main
 def main() -> None:
     results = {}
-    first_channel = tiles.read_meta(paths.TILES)["channels"][0]
-    conditions = conditions_of(split_pairs(paths.RAW, paths.TILES, channel=first_channel))
+    channels = tiles.read_meta(paths.TILES)["channels"]
+    test_pairs = split_pairs(paths.RAW, paths.TILES, channel=channels[0])
+    conditions = conditions_of(test_pairs)
     baseline = json.loads((paths.METRICS / "baseline.json").read_text())
     with tracking.stage_run("evaluate"):
         for kind in MODEL_KINDS:
@@ -34,6 +39,7 @@ def main() -> None:
                 metrics |= dice_by_condition(scores.per_observation, conditions)
                 metrics |= {f"{name}_over_baseline": metrics[name] - baseline[name]
                             for name in ("test_dice", "test_dice_hard") if name in metrics and name in baseline}
+                metrics |= _whole_images(record, test_pairs, several_filters=len(channels) > 1)
             results[kind] = metrics
             curve = scores.histogram.pr_curve()
             atomic_write_bytes(paths.METRICS / f"pr_{kind}.csv", curve.to_csv(index=False).encode())
@@ -41,6 +47,22 @@ def main() -> None:
             tracking.log_metrics_to(record["run_id"], metrics)
             log_figures(kind, "test", scores, record["threshold"], run_id=record["run_id"])
     write_json(paths.METRICS / "evaluate.json", results)
+
+
+def _whole_images(record: dict, test_pairs: dict, several_filters: bool) -> dict:
+    """Per-image figures of the full-disk localizer; none for one trained on several filters (a whole
+    image is one filter), whose plot file is left empty."""
+    table_path = paths.METRICS / "images_localizer.csv"
+    if several_filters:
+        atomic_write_bytes(table_path, b"observation,true_area_msh,predicted_area_msh\n")
+        return {}
+    full_disk = trained_full_disk_model(paths.model_file("localizer"), record["threshold"], paths.TILES)
+    images = score_images(full_disk, test_pairs)
+    atomic_write_bytes(table_path, images.to_csv(index=False).encode())
+    figure = area_figure(images)
+    mlflow.log_figure(figure, "figures/test_area.png")
+    tracking.client().log_figure(record["run_id"], figure, "figures/test_area.png")
+    return image_metrics(images)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,23 @@
-"""Stage register: register both trained models in the MLflow registry and point @challenger at them."""
+"""Stage register: register both trained models in the MLflow registry and point @challenger at them.
+
+The classifier is registered as the tile model its training run logged; the localizer as the full-disk
+pyfunc (any solar image in, its mask out), also saved to models/full_disk_localizer for offline use
+(a copy of what the registry holds, so not a DVC output). A localizer trained on several filters cannot
+read one whole image and is registered as its tile model.
+Each version carries its test metrics as tags and a model card as its description.
+"""
 
 import json
+from dataclasses import asdict
 
-from sunspotter import paths, tracking
+import mlflow
+
+from sunspotter import paths, tiles, tracking
 from sunspotter.config import MODEL_KINDS, load_params
-from sunspotter.registry import register_challenger
+from sunspotter.inference import trained_full_disk_model
+from sunspotter.model_card import model_card
+from sunspotter.registry import DATA_TAG, register_challenger
+from sunspotter.serving import log_full_disk_model, save_full_disk_model
 from sunspotter.stage import stage_main, write_json
 
 
@@ -13,13 +26,23 @@ def main() -> None:
     params = load_params()
     names = {"classifier": params.register.classifier, "localizer": params.register.localizer}
     test_metrics = json.loads((paths.METRICS / "evaluate.json").read_text())
+    data_hash, commit = tracking.dvc_hash(str(paths.TILES)), tracking.git_commit()
     versions = {}
     with tracking.stage_run("register"):
         for kind in MODEL_KINDS:
             record = json.loads(paths.model_record(kind).read_text())
-            tags = {"git_commit": tracking.git_commit(), "tiles_dvc_hash": tracking.dvc_hash(str(paths.TILES))}
+            model_uri = record["model_uri"]
+            if kind == "localizer" and len(tiles.read_meta(paths.TILES)["channels"]) == 1:
+                full_disk = trained_full_disk_model(paths.model_file(kind), record["threshold"], paths.TILES)
+                save_full_disk_model(full_disk, paths.model_file(kind), paths.FULL_DISK_MODEL)
+                model_uri = log_full_disk_model(full_disk, paths.model_file(kind)).model_uri
+            card = model_card(names[kind], kind, data_hash=data_hash, git_commit=commit,
+                              params=asdict(params.train[kind]), metrics=test_metrics[kind],
+                              gates=params.register.gates.get(kind, {}), run_id=record["run_id"])
+            mlflow.log_text(card, f"model_cards/{kind}.md")
+            tags = {"git_commit": commit, DATA_TAG: data_hash}
             tags |= {name: f"{value:.6g}" for name, value in test_metrics[kind].items()}
-            version = register_challenger(names[kind], record["model_uri"], record["run_id"], tags)
+            version = register_challenger(names[kind], model_uri, record["run_id"], tags, description=card)
             versions[kind] = {"name": names[kind], "version": version, "alias": "challenger"}
     write_json(paths.MODELS / "registry.json", versions)
 

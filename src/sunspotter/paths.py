@@ -7,6 +7,8 @@ TILES = Path("data/tiles")
 MODELS = Path("models")
 METRICS = Path("metrics")
 REPORTS = Path("reports")
+#: The localizer packaged for whole images (an MLflow pyfunc folder): `sunspotter predict --model` it.
+FULL_DISK_MODEL = MODELS / "full_disk_localizer"
 
 
 def model_file(kind: str) -> Path:

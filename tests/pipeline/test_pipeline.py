@@ -116,16 +116,32 @@ def test_models_are_registered_as_challenger_and_promotable(clone):
     for name in ("sunspot-classifier", "sunspot-localizer"):
         challenger = client.get_model_version_by_alias(name, "challenger")
         assert float(challenger.tags["test_accuracy" if "classifier" in name else "test_dice"]) >= 0
-    _run([str(BIN / "sunspotter"), "promote", "classifier"], work, env)
-    champion = client.get_model_version_by_alias("sunspot-classifier", "champion")
-    assert champion.version == client.get_model_version_by_alias("sunspot-classifier", "challenger").version
-    # The registered model loads and answers for a batch of tiles.
-    import mlflow.tensorflow
-    import numpy as np
+        assert challenger.description.startswith(f"# {name}")  # the model card
+    # One-epoch models fail the gates in params.yaml: promotion says why, --force overrides and is recorded.
+    refused = subprocess.run([str(BIN / "sunspotter"), "promote", "classifier"], cwd=work, env=env,
+                             capture_output=True, text=True)
+    assert refused.returncode == 1 and "below the gate" in refused.stderr
+    _run([str(BIN / "sunspotter"), "promote", "localizer", "--force", "tiny test models"], work, env)
+    champion = client.get_model_version_by_alias("sunspot-localizer", "champion")
+    assert champion.version == client.get_model_version_by_alias("sunspot-localizer", "challenger").version
+    assert any(key.startswith("promotion_") for key in champion.tags)
 
-    mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
-    model = mlflow.tensorflow.load_model("models:/sunspot-localizer@challenger")
-    assert model.predict(np.zeros((2, 32, 32, 1), np.float32), verbose=0).shape == (2, 32, 32, 1)
+
+def test_predict_a_whole_image_with_the_champion(clone):
+    work, env = clone
+    image = next((work / "data/raw").glob("*.HW.R.P.rdc.fits.gz"))
+    out = work / "predictions"
+    _run([str(BIN / "sunspotter"), "predict", str(image), "-o", str(out)], work, env)
+    stem = image.name.removesuffix(".fits.gz")
+    assert {f"{stem}.mask.fits", f"{stem}.overlay.png", f"{stem}.catalog.csv", "summary.csv"} <= {
+        p.name for p in out.iterdir()}
+    # The same model saved for offline use gives the same answer.
+    _run([str(BIN / "sunspotter"), "predict", str(image), "-o", str(out / "offline"), "--model",
+          "models/full_disk_localizer"], work, env)
+    assert (out / "offline" / "summary.csv").read_text() == (out / "summary.csv").read_text()
+    evaluation = json.loads((work / "metrics/evaluate.json").read_text())["localizer"]
+    assert 0.0 <= evaluation["test_disk_dice"] <= 1.0 and evaluation["test_images"] >= 1
+    assert (work / "metrics/images_localizer.csv").read_text().startswith("observation,")
 
 
 def test_second_repro_does_nothing_quickly(clone):
