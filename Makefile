@@ -8,20 +8,20 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup setup-gpu run test ui lock
+.PHONY: setup setup-gpu system-libs run test ui lock
 
-setup: $(VENV)/.installed
+setup: system-libs $(VENV)/.installed
 
-$(VENV)/.installed: requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
-	touch $@
-
-# On a machine with an NVIDIA GPU: TensorFlow's CUDA libraries from PyPI.
-setup-gpu: setup
-	$(BIN)/pip install --quiet -e '.[gpu]'
+# JPEG2000 images (Helioviewer) decode through the OpenJPEG shared library (Debian: libopenjp2-7).
+# Installed with apt when missing and allowed (root, or sudo without a password); otherwise a warning,
+# and every other input format still works.
+system-libs:
+	@ldconfig -p 2>/dev/null | grep -q libopenjp2 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt=apt-get; elif sudo -n true 2>/dev/null; then apt="sudo -n apt-get"; fi; \
+	  if [ -n "$$apt" ]; then $$apt install -y -qq libopenjp2-7 >/dev/null 2>&1 || \
+	    { $$apt update -qq >/dev/null 2>&1 && $$apt install -y -qq libopenjp2-7 >/dev/null 2>&1; }; fi; \
+	  ldconfig -p 2>/dev/null | grep -q libopenjp2 || \
+	    echo "warning: OpenJPEG (libopenjp2-7) is not installed: JPEG2000 input will not decode; install it with apt"; }
 
 run: setup
 	dvc repro

@@ -182,3 +182,33 @@ def test_spot_free_disk_has_an_empty_catalog(tmp_path, model):
     image = read_solar_image(pspt_file(tmp_path / "20140105.1800.HW.R.P.rdc.fits.gz", sun(spot=None)))
     table = catalog.catalog(image, model.mask(image)[0])
     assert len(table) == 0 and catalog.summary(table) == {"regions": 0, "total_area_msh": 0.0, "total_umbra_msh": 0.0}
+
+
+def jp2_file(path, data, arcsec_per_px):
+    """A Helioviewer-style JPEG2000: 8-bit pixels (rows top-down) and the FITS header in an XML box."""
+    import glymur
+    from lxml import etree
+
+    header = fits.getheader(wcs_file(path.with_suffix(".fits"), data, arcsec_per_px))
+    pixels = np.clip(data / data.max() * 255, 0, 255).astype(np.uint8)[::-1]
+    plain = glymur.Jp2k(str(path.with_suffix(".raw.jp2")), data=pixels)
+    meta = etree.Element("meta")
+    cards = etree.SubElement(meta, "fits")
+    for card in header.cards:
+        if card.keyword not in ("", "COMMENT", "HISTORY"):
+            etree.SubElement(cards, card.keyword).text = str(card.value)
+    boxes = plain.box
+    boxes.insert(3, glymur.jp2box.XMLBox(xml=etree.ElementTree(meta)))
+    plain.wrap(str(path), boxes=boxes)
+    return path
+
+
+def test_jpeg2000_with_solar_metadata(tmp_path, model):
+    glymur = pytest.importorskip("glymur")
+    if glymur.version.openjpeg_version < "2.3":
+        pytest.skip("the OpenJPEG library (libopenjp2-7, installed by `make setup` where apt is allowed) is missing")
+    image = read_solar_image(jp2_file(tmp_path / "sun.jp2", sun(), model.arcsec_per_px))
+    assert (image.center_x, image.center_y) == pytest.approx(CENTRE, abs=0.01)
+    assert image.radius == pytest.approx(RADIUS, rel=0.01) and image.date == DATE
+    table = catalog.catalog(image, model.mask(image)[0])
+    assert len(table) == 1 and (table.iloc[0].x, table.iloc[0].y) == pytest.approx(SPOT[:2], abs=1.0)
