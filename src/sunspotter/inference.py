@@ -9,7 +9,7 @@ has no seams. The probability map is then resampled back onto the input's own pi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
@@ -39,6 +39,7 @@ class FullDiskModel:
     tile_size: int = 128
     normalisation: str = "quiet_sun"  # as the training tiles were (tiles.normalise)
     overlap: int = 32  # pixels shared by neighbouring tiles (a quarter of a 128-pixel tile)
+    tiles_run: int = field(default=0, init=False, compare=False)  # tiles the last image needed (benchmarks)
 
     def probability(self, image: SolarImage) -> np.ndarray:
         """Sunspot probability per pixel of ``image`` (0 off the disk and where mu < the archive's limb cut)."""
@@ -87,6 +88,7 @@ class FullDiskModel:
         flat, on_disk = np.pad(flat, pad), np.pad(on_disk, pad)
         origins = [(r, c) for r in self._origins(flat.shape[0]) for c in self._origins(flat.shape[1])
                    if on_disk[r:r + size, c:c + size].any()]
+        self.tiles_run = len(origins)
         total = np.zeros(flat.shape, np.float32)
         weight = np.zeros(flat.shape, np.float32)
         window = self._window()

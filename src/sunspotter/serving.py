@@ -10,7 +10,7 @@ import base64
 import io
 import json
 import tempfile
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 
 import mlflow
@@ -87,7 +87,7 @@ def _requirements() -> list[str]:
 
 
 def _artifacts(model: FullDiskModel, keras_path: Path, folder: Path) -> dict[str, str]:
-    settings = {k: v for k, v in asdict(model).items() if k != "keras_model"}
+    settings = {f.name: getattr(model, f.name) for f in fields(model) if f.init and f.name != "keras_model"}
     (folder / "settings.json").write_text(json.dumps(settings, indent=1))
     return {KERAS_ARTIFACT: str(keras_path), SETTINGS_ARTIFACT: str(folder / "settings.json")}
 
