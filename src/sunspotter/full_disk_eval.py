@@ -49,21 +49,24 @@ def image_metrics(table: pd.DataFrame) -> dict:
 
 
 def area_figure(table: pd.DataFrame):
-    """True versus predicted total sunspot area per test date, with the line of perfect agreement."""
+    """True and predicted total sunspot area over the test dates, and one against the other."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(5.5, 5))
+    table = table.sort_values("date")
+    figure, (by_date, against) = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [1.6, 1]})
+    dates = pd.to_datetime(table["date"])
+    by_date.plot(dates, table["true_area_msh"], "o-", color="black", label="true (mask codes 7, 8)")
+    by_date.plot(dates, table["predicted_area_msh"], "s--", color="tab:red", label="predicted (full-disk localizer)")
+    by_date.set(xlabel="test date", ylabel="total sunspot area (MSH)", title="Whole-disk sunspot area, test dates")
+    by_date.legend()
+    by_date.tick_params(axis="x", labelrotation=30)
     top = max(float(table[["true_area_msh", "predicted_area_msh"]].max().max()), 1.0) * 1.08
-    axes.plot([0, top], [0, top], color="grey", linewidth=0.8, label="perfect")
-    axes.scatter(table["true_area_msh"], table["predicted_area_msh"], s=22, color="tab:red", zorder=3)
-    for row in table.itertuples():
-        axes.annotate(row.date[5:], (row.true_area_msh, row.predicted_area_msh), xytext=(4, -10),
-                      textcoords="offset points", fontsize=7)
-    axes.set(xlim=(0, top), ylim=(0, top), xlabel="true total sunspot area (MSH)",
-             ylabel="predicted total sunspot area (MSH)", title="Whole-disk sunspot area, test dates")
-    axes.legend(loc="upper left")
+    against.plot([0, top], [0, top], color="grey", linewidth=0.8)
+    against.scatter(table["true_area_msh"], table["predicted_area_msh"], s=22, color="tab:red", zorder=3)
+    against.set(xlim=(0, top), ylim=(0, top), xlabel="true (MSH)", ylabel="predicted (MSH)",
+                title="predicted against true")
     figure.tight_layout()
     return figure
