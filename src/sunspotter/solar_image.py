@@ -179,7 +179,19 @@ def read_solar_image(path: str | Path, date: str | None = None) -> SolarImage:
         raise SolarImageError(f"{path}: no such file")
     name = path.name.lower()
     if name.endswith(FITS_SUFFIXES):
-        return _read_fits(path)
-    if name.endswith(JP2_SUFFIXES):
-        return _read_with_sunpy(path)
-    return _read_picture(path, _parse_date(date, path))
+        image = _read_fits(path)
+    elif name.endswith(JP2_SUFFIXES):
+        image = _read_with_sunpy(path)
+    else:
+        image = _read_picture(path, _parse_date(date, path))
+    return _with_finite_pixels(image)
+
+
+def _with_finite_pixels(image: SolarImage) -> SolarImage:
+    """Blank (NaN) pixels, as HMI writes off the disk, become 0: the sky level flattening subtracts anyway."""
+    finite = np.isfinite(image.data)
+    if not finite.any():
+        raise SolarImageError(f"{image.source}: every pixel is blank (NaN or infinite)")
+    if not finite.all():
+        image.data = np.where(finite, image.data, np.float32(0.0))
+    return image

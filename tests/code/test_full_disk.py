@@ -144,12 +144,14 @@ def test_wcs_fits_at_another_plate_scale_is_resampled(tmp_path, model):
     centre = ((CENTRE[0] + 0.5) / 2 - 0.5, (CENTRE[1] + 0.5) / 2 - 0.5)
     spot = ((SPOT[0] + 0.5) / 2 - 0.5, (SPOT[1] + 0.5) / 2 - 0.5, SPOT[2] / 2)
     data = sun(size=half, radius=RADIUS / 2, centre=centre, spot=spot)
+    y, x = np.mgrid[:half, :half]
+    data[np.hypot(x - centre[0], y - centre[1]) > RADIUS / 2 + 2] = np.nan  # blank sky, as HMI writes it
     # Twice the model's arcsec per pixel; the WCS radius follows from the date.
     scale = 2 * model.arcsec_per_px
     image = read_solar_image(wcs_file(tmp_path / "hmi_like.fits", data, scale, centre))
     assert image.radius == pytest.approx(apparent_radius_arcsec(DATE) / scale, rel=1e-3)
-    mask, _ = model.mask(image)
-    assert mask.shape == data.shape
+    mask, probability = model.mask(image)
+    assert mask.shape == data.shape and np.isfinite(probability).all()
     table = catalog.catalog(image, mask)
     assert len(table) == 1
     assert (table.iloc[0].x, table.iloc[0].y) == pytest.approx(spot[:2], abs=0.7)
