@@ -71,10 +71,16 @@ class Validate:
     min_positive_fraction: float
 
 
+#: Val metrics each model can be chosen on, and whether higher is better.
+MONITORS = {"classifier": {"val_loss": False, "val_auc": True, "val_accuracy": True},
+            "localizer": {"val_loss": False, "val_dice": True}}
+
+
 @dataclass(frozen=True)
 class TrainModel:
     epochs: int             # at most; early stopping may end sooner
-    patience: int           # epochs without a better val_loss before stopping (best weights restored)
+    patience: int           # epochs without a better monitored val metric before stopping (best weights restored)
+    monitor: str            # the val metric early stopping and the learning-rate schedule watch (MONITORS)
     batch_size: int
     learning_rate: float
     focal_gamma: float      # cross-entropy focusing: 0 = plain, 2 = focal (hard examples weigh more)
@@ -158,6 +164,8 @@ def _check(params: Params) -> None:
         *((0 <= model.focal_gamma <= 5, f"train.{kind}.focal_gamma must be in [0, 5]")
           for kind, model in params.train.items()),
         *((model.epochs >= 1 and model.patience >= 1, f"train.{kind}.epochs and patience must be >= 1")
+          for kind, model in params.train.items()),
+        *((model.monitor in MONITORS[kind], f"train.{kind}.monitor must be one of {sorted(MONITORS[kind])}")
           for kind, model in params.train.items()),
         (0 < params.evaluate.baseline_contrast_cut < 1, "evaluate.baseline_contrast_cut must be in (0, 1)"),
         (isinstance(params.register.gates, dict) and set(params.register.gates) <= set(MODEL_KINDS),

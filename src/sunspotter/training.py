@@ -12,7 +12,7 @@ import mlflow
 import numpy as np
 
 from sunspotter import tiles, tracking
-from sunspotter.config import Params
+from sunspotter.config import MONITORS, Params
 from sunspotter.evaluation import SplitScores, score_split
 
 
@@ -34,12 +34,6 @@ def strategy_for(devices: list[str]):
 def precision_policy(on_gpu: bool) -> str:
     """Mixed precision where the hardware has fast float16 (GPUs); plain float32 on CPUs, where it is slower."""
     return "mixed_float16" if on_gpu else "float32"
-
-
-#: What early stopping and the learning-rate schedule watch on the val split, and which way is better. The
-#: localizer's val_loss is a poor guide: its Dice term is taken per batch, and most val batches hold no spot,
-#: so it rewards predicting nothing; pooled val Dice is what the model is chosen for.
-WATCHED = {"classifier": ("val_loss", "min"), "localizer": ("val_dice", "max")}
 
 
 def compile_model(kind: str, model, learning_rate: float, focal_gamma: float = 0.0):
@@ -68,7 +62,7 @@ class MlflowEpochLogger(keras.callbacks.Callback):
 
 
 def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress: bool | None = None) -> dict:
-    """Train one model on the train split with early stopping on its WATCHED val metric (best weights restored),
+    """Train one model on the train split with early stopping on its monitored val metric (best weights restored),
     choose its decision threshold on the val split, save it; return metrics, history, threshold and model URI.
 
     The caller holds the MLflow run; this logs params, per-epoch metrics, figures and the model into it.
@@ -106,7 +100,8 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     show_bar = sys.stdout.isatty() if progress is None else progress
     # One epoch still means as many tiles as the training split holds.
     steps = -(-len(train_labels) // settings.batch_size) if oversample else None
-    monitor, mode = WATCHED[kind]
+    monitor = settings.monitor
+    mode = "max" if MONITORS[kind][monitor] else "min"
     # The logger comes last so that it sees the learning rate the schedule has just set.
     callbacks = [keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.5,
                                                    patience=max(1, settings.patience // 2)),
