@@ -141,6 +141,33 @@ class SplitScores:
     def labels_and_scores(self) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(self.tile_truth).astype(int), np.concatenate(self.tile_score)
 
+    def best_threshold(self, kind: str) -> tuple[float, float]:
+        """(threshold, F1 there): over the tiles' own scores for the classifier (a few thousand; its batch-norm
+        can squeeze every score into one 1/200 bin), over the pixel histogram for the localizer (millions)."""
+        if kind == "classifier":
+            return best_f1_threshold(*self.labels_and_scores())
+        return self.histogram.best_threshold()
+
+    def counts_at(self, kind: str, threshold: float) -> dict[str, int]:
+        """Confusion counts at ``threshold``: exact over tiles for the classifier, from the histogram for pixels."""
+        if kind != "classifier":
+            return self.histogram.counts_at(threshold)
+        truth, score = self.labels_and_scores()
+        truth, guess = truth.astype(bool), score >= threshold
+        return {"tp": int((truth & guess).sum()), "fp": int((~truth & guess).sum()),
+                "fn": int((truth & ~guess).sum()), "tn": int((~truth & ~guess).sum())}
+
+
+def best_f1_threshold(truth: np.ndarray, score: np.ndarray) -> tuple[float, float]:
+    """The F1-best cut over scores: midway between the lowest score called positive and the next one below."""
+    if truth.min() == truth.max():
+        return 0.5, float(truth.max())
+    precision, recall, cuts = skm.precision_recall_curve(truth, score)
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+    k = int(np.argmax(f1))
+    threshold = (cuts[k] + cuts[k - 1]) / 2 if k > 0 else cuts[k]
+    return float(threshold), float(f1[k])
+
 
 def score_split(model, kind: str, tiles_dir: Path, split: str, threshold: float = 0.5,
                 sunspot_examples: int = 6, clear_examples: int = 2) -> SplitScores:

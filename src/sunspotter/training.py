@@ -118,7 +118,7 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     final = build()
     final.set_weights(model.get_weights())
     val = score_split(final, kind, tiles_dir, "val")
-    threshold, val_f1 = val.histogram.best_threshold()
+    threshold, val_f1 = val.best_threshold(kind)
     mlflow.log_metrics({"best_epoch": best_epoch, "epochs_run": len(curves["val_loss"]), "threshold": threshold,
                         "val_f1_at_threshold": val_f1})
     log_figures(kind, "val", val, threshold, curves, best_epoch)
@@ -141,7 +141,7 @@ def log_figures(kind: str, split: str, scores: SplitScores, threshold: float, cu
     unit = "tiles" if kind == "classifier" else "pixels"
     figures = {
         f"{split}_pr_curve.png": plots.pr_curve(scores.histogram.pr_curve(), threshold, f"{kind}, {split} {unit}"),
-        f"{split}_confusion.png": plots.confusion_matrix(scores.histogram.counts_at(threshold),
+        f"{split}_confusion.png": plots.confusion_matrix(scores.counts_at(kind, threshold),
                                                          f"{kind}, {split} {unit}"),
     }
     if scores.examples:

@@ -82,3 +82,13 @@ def test_frame_conditions_from_synthetic_header_keys():
     assert main_condition(["dust", "cloud"]) == "cloud"  # the rarer one
     assert main_condition(["dust", "bad_seeing"]) == "bad_seeing"
     assert main_condition(["clean"]) == "clean" and main_condition(["unknown"]) == "unknown"
+
+
+def test_classifier_threshold_separates_scores_squeezed_into_one_bin():
+    """Batch norm can push every tile's score above 0.995: the cut must still fall between the classes."""
+    from sunspotter.evaluation import best_f1_threshold
+
+    truth = np.array([0, 0, 0, 1, 1])
+    score = np.array([0.9951, 0.9952, 0.9953, 0.9971, 0.9972])
+    threshold, f1 = best_f1_threshold(truth, score)
+    assert 0.9953 < threshold < 0.9971 and f1 == 1.0
