@@ -2,7 +2,7 @@
 
 A region is a sunspot group: spots closer than ``MERGE_RADII`` of the disk radius (about 1.7
 heliographic degrees at disk centre) are one region, as leader, follower and pores of an active region
-are; regions under ``MIN_AREA_MSH`` are below what a 1-arcsec image resolves reliably and are not listed.
+are; regions under ``MIN_AREA_MSH`` are not listed, as in NOAA's daily region reports (areas in tens of MSH).
 Areas are in millionths of the solar hemisphere (MSH), corrected for foreshortening: a pixel at mu
 covers 1/mu times its projected area.
 """
@@ -21,8 +21,9 @@ from sunspotter.solar_image import SolarImage
 UMBRA_CONTRAST = 0.6
 #: Spots closer than this fraction of the disk radius belong to one region.
 MERGE_RADII = 0.03
-#: Smallest region listed: 3 MSH is about 17 pixels at disk centre on a 976-pixel radius.
-MIN_AREA_MSH = 3.0
+#: Smallest region listed, as NOAA's Solar Region Summary (areas in tens of MSH): about 60 pixels at disk
+#: centre on a 976-pixel radius, a spot 9 pixels across.
+MIN_AREA_MSH = 10.0
 COLUMNS = ["region", "x", "y", "latitude_deg", "longitude_deg", "mu", "area_px", "area_msh", "umbra_msh",
            "penumbra_msh", "mean_contrast"]
 
