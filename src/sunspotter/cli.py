@@ -49,7 +49,8 @@ def _predict(args) -> int:
     try:
         model = load_full_disk_model(args.model)
     except Exception as err:  # MLflow and Keras raise many kinds; all mean "no usable model there"
-        print(f"error: cannot load the model {args.model}: {err}", file=sys.stderr)
+        print(f"error: cannot load the model {args.model}: {err}\n(the pipeline registers it: `dvc repro`, then "
+              f"`sunspotter promote localizer`; or pass --model models/full_disk_localizer)", file=sys.stderr)
         return 1
     summary, errors = predict_files(model, args.images, args.output, args.date, args.format)
     if len(summary):

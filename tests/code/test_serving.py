@@ -92,3 +92,24 @@ def test_mlflow_models_serve_answers_with_a_mask(saved_model, image_file, tmp_pa
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def test_cli_predict_writes_outputs_and_names_bad_files(saved_model, image_file, tmp_path, capsys):
+    from sunspotter.cli import main
+
+    bad = tmp_path / "notes.png"
+    bad.write_text("not a picture")
+    out = tmp_path / "out"
+    assert main(["predict", str(image_file), str(bad), "-o", str(out), "--model", str(saved_model),
+                 "--format", "parquet"]) == 1
+    captured = capsys.readouterr()
+    assert "notes.png: not a readable picture" in captured.err and "1 of 2 images done" in captured.out
+    catalog = pd.read_parquet(out / "20140105.1800.HW.R.P.rdc.catalog.parquet")
+    assert len(catalog) == 1 and catalog["image"].iloc[0] == image_file.name
+
+
+def test_cli_predict_without_a_model_is_a_clear_error(tmp_path, image_file, capsys):
+    from sunspotter.cli import main
+
+    assert main(["predict", str(image_file), "--model", str(tmp_path / "nowhere")]) == 1
+    assert "cannot load the model" in capsys.readouterr().err
