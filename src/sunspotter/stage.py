@@ -14,11 +14,12 @@ from sunspotter.checks.suite import ValidationFailed
 from sunspotter.config import ConfigError
 from sunspotter.archive import ArchiveError
 from sunspotter.pspt import PSPTFileError, atomic_write_bytes
+from sunspotter.tracking import TrackingUnavailable
 
 log = logging.getLogger(__name__)
 
 #: Failures caused by the input, the params or the archive server, not by a bug: reported without a traceback.
-USER_ERRORS = (ConfigError, PSPTFileError, ValidationFailed, FileNotFoundError, ArchiveError)
+USER_ERRORS = (ConfigError, PSPTFileError, ValidationFailed, FileNotFoundError, ArchiveError, TrackingUnavailable)
 
 
 def stage_main(func):

@@ -8,6 +8,12 @@ import subprocess
 from pathlib import Path
 
 EXPERIMENT = "sunspotter"
+#: How long a remote tracking server may take to answer its health check before a stage gives up.
+PROBE_TIMEOUT_S = 10
+
+
+class TrackingUnavailable(RuntimeError):
+    """The tracking server does not answer: the stage stops before doing any work."""
 
 
 def repo_root() -> Path:
@@ -28,6 +34,27 @@ def tracking_uri() -> str:
 
 def artifact_root() -> str:
     return (repo_root() / "mlartifacts").as_uri()
+
+
+def check_reachable(uri: str) -> None:
+    """Fail fast, with a clear message, when a remote tracking server is down: a stage would otherwise
+    train for minutes and then lose its run on the first call, after MLflow's own retries."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=PROBE_TIMEOUT_S) as answer:
+            if answer.status == 200:
+                return
+            problem = f"HTTP {answer.status}"
+    except urllib.error.HTTPError as err:
+        problem = f"HTTP {err.code}"
+    except (urllib.error.URLError, OSError) as err:
+        problem = str(getattr(err, "reason", err))
+    raise TrackingUnavailable(f"the MLflow tracking server {uri} does not answer ({problem}): start it, or unset "
+                              f"MLFLOW_TRACKING_URI to log to {repo_root() / 'mlflow.db'}")
 
 
 def git_commit() -> str:
@@ -55,6 +82,7 @@ def stage_run(stage: str, model: str | None = None, tags: dict | None = None, sy
     """
     import mlflow
 
+    check_reachable(tracking_uri())
     mlflow.set_tracking_uri(tracking_uri())
     parent_id = os.environ.pop("MLFLOW_RUN_ID", None)
     if parent_id:

@@ -1,0 +1,87 @@
+"""Tracking server faults, against a real `mlflow server` on 127.0.0.1 that the tests start and stop."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """An MLflow tracking server with a SQLite store in a temporary folder, bound to 127.0.0.1."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.port, self.process = folder, _free_port(), None
+        self.uri = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = os.environ | {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(self.port),
+             "--backend-store-uri", f"sqlite:///{self.folder / 'mlflow.db'}",
+             "--artifacts-destination", str(self.folder / "artifacts"), "--workers", "1"],
+            stdout=(self.folder / "server.log").open("a"), stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.uri}/health", timeout=2)
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((self.folder / "server.log").read_text()[-2000:])
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = Server(tmp_path)
+    running.start()
+    yield running
+    running.stop()
+
+
+def test_stage_logs_to_a_live_server(server, monkeypatch):
+    import mlflow
+
+    from sunspotter import tracking
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
+    with tracking.stage_run("probe") as run:
+        mlflow.log_metric("answer", 42)
+    assert tracking.client().get_run(run.info.run_id).data.metrics["answer"] == 42
+
+
+def test_training_stops_at_once_when_the_server_is_down(server):
+    server.stop()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
+    env["MLFLOW_TRACKING_URI"] = server.uri
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "pipelines/train.py", "classifier"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300)
+    elapsed = time.monotonic() - start
+    assert result.returncode == 1
+    assert f"the MLflow tracking server {server.uri} does not answer" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert elapsed < 60, f"took {elapsed:.0f} s to notice"
