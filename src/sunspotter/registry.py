@@ -7,10 +7,12 @@ hash of ``data/tiles``). ``force`` overrides with a reason; every promotion is r
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import json
 import logging
+from pathlib import Path
 
 from sunspotter import tracking
 
@@ -104,6 +106,31 @@ def promote(name: str, gates: dict[str, float], version: int | None = None, forc
         candidate = registry.get_model_version(name, str(version))
     except MlflowException as err:
         raise RegistryError(f"model '{name}' has no version {version} in {tracking.tracking_uri()}") from err
+    with _one_promotion_at_a_time(name):
+        return _decide_and_move(registry, name, candidate, gates, force_reason)
+
+
+@contextlib.contextmanager
+def _one_promotion_at_a_time(name: str):
+    """Serialise promotions of one model: reading the champion, judging the challenger against it and moving
+    the alias happen under one lock, so two promotions at once cannot both judge against the same old champion.
+    The lock is a file beside a SQLite store; a remote tracking server offers none (see the README)."""
+    uri = tracking.tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    with open(Path(uri.removeprefix("sqlite:///") + f".{name}.promotion.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _decide_and_move(registry, name: str, candidate, gates: dict[str, float], force_reason: str | None) -> int:
+    version = int(candidate.version)
     previous = version_by_alias(name, CHAMPION)
     reasons = gate_failures(version_metrics(candidate), gates)
     if previous is not None and previous.version != candidate.version:

@@ -4,6 +4,8 @@ a better one promoted, a forced promotion recorded, and every version carries it
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import mlflow
 import pytest
@@ -111,3 +113,49 @@ def _params_file(overrides: dict) -> str:
     path = Path("params.yaml")
     path.write_text(yaml.safe_dump(params))
     return str(path)
+
+
+def _promote_slowly(uri: str, version: int, start, results) -> None:
+    """In a child process: promote ``version`` once both children are ready, dawdling before moving the alias
+    so that, unserialised, the other child would judge against the same old champion."""
+    import os
+
+    from mlflow import MlflowClient
+
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    move = MlflowClient.set_registered_model_alias
+
+    def slow_move(self, *args, **kwargs):
+        time.sleep(1.5)
+        return move(self, *args, **kwargs)
+
+    MlflowClient.set_registered_model_alias = slow_move
+    start.wait()
+    try:
+        results[version] = promote(NAME, GATES, version)
+    except PromotionRefused as err:
+        results[version] = str(err)
+
+
+def test_two_promotions_at_once_leave_consistent_aliases(registry):
+    import multiprocessing
+
+    first = registry(0.95, 0.99)
+    promote(NAME, GATES, first)
+    better, best = registry(0.96, 0.992), registry(0.97, 0.995)
+    context = multiprocessing.get_context("fork")
+    start, results = context.Barrier(2), context.Manager().dict()
+    children = [context.Process(target=_promote_slowly, args=(os.environ["MLFLOW_TRACKING_URI"], v, start, results))
+                for v in (best, better)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    # Whichever went first, the best version ends as champion, and each record names the real predecessor.
+    assert champion() == best, dict(results)
+    versions = {v: tracking.client().get_model_version(NAME, str(v)) for v in (better, best)}
+    records = {v: [json.loads(t) for k, t in mv.tags.items() if k.startswith("promotion_")] for v, mv in versions.items()}
+    if records[better]:  # better went first, then best was judged against it
+        assert records[better][0]["from_version"] == str(first) and records[best][0]["from_version"] == str(better)
+    else:  # best went first; better was refused as worse than best
+        assert records[best][0]["from_version"] == str(first) and "worse than the champion" in results[better]
