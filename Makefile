@@ -29,8 +29,11 @@ run: setup
 test: setup
 	pytest
 
+# Loopback only unless told otherwise (make ui UI_HOST=0.0.0.0): the UI has no authentication.
+UI_HOST ?= 127.0.0.1
+UI_PORT ?= 5000
 ui: setup
-	mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000
+	mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host $(UI_HOST) --port $(UI_PORT)
 
 # Re-resolve the pins after changing dependencies in pyproject.toml.
 lock:

@@ -132,6 +132,16 @@ def _build_acquire(values: Any) -> Acquire:
     return _build(Acquire, "acquire", {**values, **built})
 
 
+def _has_credentials(url: str) -> bool:
+    """A user or password in the URL, or a query parameter that looks like a secret."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    secret_words = ("token", "key", "password", "secret", "auth")
+    return bool(parts.username or parts.password) or any(word in name.lower() for name in parse_qs(parts.query)
+                                                          for word in secret_words)
+
+
 def _check(params: Params) -> None:
     base, tile = params.base, params.tile
     rules = [
@@ -168,6 +178,9 @@ def _check(params: Params) -> None:
         *((model.monitor in MONITORS[kind], f"train.{kind}.monitor must be one of {sorted(MONITORS[kind])}")
           for kind, model in params.train.items()),
         (0 < params.evaluate.baseline_contrast_cut < 1, "evaluate.baseline_contrast_cut must be in (0, 1)"),
+        (not _has_credentials(params.acquire.lasp.base_url),
+         "acquire.lasp.base_url: credentials do not belong in params.yaml (it is in git and logged to MLflow); "
+         "give the URL without user, password or token"),
         (isinstance(params.register.gates, dict) and set(params.register.gates) <= set(MODEL_KINDS),
          f"register.gates must map some of {list(MODEL_KINDS)} to their gates"),
         *((isinstance(gates, dict) and all(str(gate).startswith(("min_", "max_")) and isinstance(bound, (int, float))
