@@ -99,7 +99,15 @@ def observation_files(folder: Path, filter_letter: str) -> list[tuple[Path, Obse
 
 def read_header(path: Path) -> fits.Header:
     """The primary header only: no pixels are decompressed beyond it."""
-    return fits.getheader(path)
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            return _parse_header(path, _header_blocks(path, handle))
+    except PSPTFileError:
+        raise
+    except Exception as err:  # the file's bytes decide what fails; every failure means "not readable FITS"
+        raise PSPTFileError(f"{path}: cannot be read as FITS ({type(err).__name__}: {err})") from err
 
 
 def disk_geometry_from_header(header) -> tuple[float, float, float]:
@@ -158,16 +166,76 @@ def write_fits(path: Path, data: np.ndarray, header: fits.Header, compresslevel:
     atomic_write_bytes(Path(path), packed.getvalue())
 
 
+#: FITS files come in blocks of this many bytes; the header ends with an END card.
+FITS_BLOCK = 2880
+END_CARD = b"END".ljust(80)
+#: Bounds on what a header may claim before anything more is read: cards, pixels, bytes per pixel.
+MAX_HEADER_BLOCKS = 200
+MAX_PIXELS = 16384 * 16384
+BITPIX_BYTES = {8: 1, 16: 2, 32: 4, 64: 8, -32: 4, -64: 8}
+
+
+def _header_blocks(path: Path, handle) -> bytes:
+    header = b""
+    while True:
+        block = handle.read(FITS_BLOCK)
+        if len(block) < FITS_BLOCK:
+            raise PSPTFileError(f"{path}: ends inside its FITS header (no END card in {len(header) + len(block)} bytes)")
+        header += block
+        if any(block[i:i + 80] == END_CARD for i in range(0, FITS_BLOCK, 80)):
+            return header
+        if len(header) >= MAX_HEADER_BLOCKS * FITS_BLOCK:
+            raise PSPTFileError(f"{path}: FITS header longer than {MAX_HEADER_BLOCKS} blocks without an END card")
+
+
+def _parse_header(path: Path, blocks: bytes) -> fits.Header:
+    if not blocks.startswith(b"SIMPLE  ="):
+        raise PSPTFileError(f"{path}: not a FITS file (it does not start with SIMPLE)")
+    return fits.Header.fromstring(blocks.decode("ascii", errors="replace"))
+
+
+def _data_bytes(path: Path, header: fits.Header) -> int:
+    """Bytes of primary data the header claims, refused when the claim is malformed or too large to read."""
+    bitpix, naxis = header.get("BITPIX"), header.get("NAXIS")
+    if bitpix not in BITPIX_BYTES:
+        raise PSPTFileError(f"{path}: BITPIX {bitpix!r} is not one of {sorted(BITPIX_BYTES)}")
+    if not isinstance(naxis, int) or not 0 <= naxis <= 3:
+        raise PSPTFileError(f"{path}: NAXIS {naxis!r} is not an image's (0 to 3 axes)")
+    axes = [header.get(f"NAXIS{i}") for i in range(1, naxis + 1)]
+    if not all(isinstance(n, int) and n > 0 for n in axes):
+        raise PSPTFileError(f"{path}: axis lengths {axes} are not positive whole numbers")
+    pixels = int(np.prod(axes, dtype=np.int64)) if axes else 0
+    if pixels > MAX_PIXELS:
+        raise PSPTFileError(f"{path}: the header claims {' x '.join(map(str, axes))} pixels, more than the "
+                            f"{MAX_PIXELS} read")
+    return pixels * BITPIX_BYTES[bitpix]
+
+
+def _primary_hdu_bytes(path: Path) -> bytes:
+    """The primary HDU's bytes and nothing after them: a header's claims are checked before any pixel is
+    read, and whatever follows the data (junk, or gigabytes of a gzip bomb) is never decompressed."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        blocks = _header_blocks(path, handle)
+        size = _data_bytes(path, _parse_header(path, blocks))
+        data = handle.read(size)
+    if len(data) < size:
+        raise PSPTFileError(f"{path}: truncated: the header claims {size} bytes of data, the file holds {len(data)}")
+    return blocks + data + b"\0" * (-size % FITS_BLOCK)
+
+
 def read_fits(path: Path) -> tuple[np.ndarray, fits.Header]:
-    """Read the primary array and header of a (gzipped) FITS file, with errors that name the file."""
+    """Read the primary array and header of a (gzipped) FITS file, with errors that name the file.
+
+    Time and memory are bounded by what the header claims (at most MAX_PIXELS), whatever the file holds."""
     path = Path(path)
     try:
-        with fits.open(path, memmap=False) as hdul:
+        with fits.open(io.BytesIO(_primary_hdu_bytes(path)), memmap=False) as hdul:
             hdu = hdul[0]
             if hdu.data is None:
                 raise PSPTFileError(f"{path}: FITS file has no image data in its primary HDU")
             return np.asarray(hdu.data), hdu.header.copy()
     except PSPTFileError:
         raise
-    except (OSError, EOFError, ValueError, gzip.BadGzipFile, TypeError) as err:
+    except Exception as err:  # the file's bytes decide what fails; every failure means "not readable FITS"
         raise PSPTFileError(f"{path}: cannot be read as FITS ({type(err).__name__}: {err})") from err

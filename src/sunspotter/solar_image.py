@@ -29,7 +29,7 @@ JP2_SUFFIXES = (".jp2", ".j2k", ".jpx")
 #: Mean apparent solar radius over a year, for pictures with no date (Earth at 1 AU).
 MEAN_RADIUS_ARCSEC = 959.63
 #: Refuse inputs bigger than this many pixels before reading them (a header can claim anything).
-MAX_PIXELS = 16384 * 16384
+MAX_PIXELS = pspt.MAX_PIXELS
 
 
 class SolarImageError(ValueError):
@@ -126,19 +126,23 @@ def _from_map(path: Path, smap) -> SolarImage:
 
 
 def _read_fits(path: Path) -> SolarImage:
+    """PSPT geometry keys when present, else the header's solar WCS through sunpy; read with the bounded
+    reader, so a header's claims are checked before any pixel and nothing after the image is decompressed."""
     try:
-        header = fits.getheader(path)
-    except (OSError, EOFError, ValueError, TypeError) as err:
-        raise SolarImageError(f"{path}: cannot be read as FITS ({type(err).__name__}: {err})") from err
-    _check_size((header.get("NAXIS2", 0), header.get("NAXIS1", 0)), path)
+        data, header = pspt.read_fits(path)
+    except pspt.PSPTFileError as err:
+        raise SolarImageError(str(err)) from err
+    _check_size(data.shape, path)
     if all(key in header for key in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY)):
-        try:
-            data, header = pspt.read_fits(path)
-        except pspt.PSPTFileError as err:
-            raise SolarImageError(str(err)) from err
-        _check_size(data.shape, path)
         return _read_pspt(path, data, header)
-    return _read_with_sunpy(path)
+    import sunpy.map
+
+    try:
+        smap = sunpy.map.Map(data, header)
+    except Exception as err:  # sunpy raises many kinds; all mean "no solar WCS we can use"
+        raise SolarImageError(f"{path}: no PSPT disk keys and no solar WCS sunpy can use "
+                              f"({type(err).__name__}: {err})") from err
+    return _from_map(path, smap)
 
 
 def _read_with_sunpy(path: Path) -> SolarImage:
@@ -178,12 +182,17 @@ def read_solar_image(path: str | Path, date: str | None = None) -> SolarImage:
     if not path.is_file():
         raise SolarImageError(f"{path}: no such file")
     name = path.name.lower()
-    if name.endswith(FITS_SUFFIXES):
-        image = _read_fits(path)
-    elif name.endswith(JP2_SUFFIXES):
-        image = _read_with_sunpy(path)
-    else:
-        image = _read_picture(path, _parse_date(date, path))
+    try:
+        if name.endswith(FITS_SUFFIXES):
+            image = _read_fits(path)
+        elif name.endswith(JP2_SUFFIXES):
+            image = _read_with_sunpy(path)
+        else:
+            image = _read_picture(path, _parse_date(date, path))
+    except SolarImageError:
+        raise
+    except Exception as err:  # a hostile file can break a reader in any way; it is still just an unreadable file
+        raise SolarImageError(f"{path}: cannot be read ({type(err).__name__}: {err})") from err
     return _with_finite_pixels(image)
 
 
