@@ -260,3 +260,49 @@ def test_quarantine_policy_sets_the_bad_observation_aside_and_goes_on(clone):
         assert mask.name[:13] not in observations and len(observations) == 7, "the other 7 observations are kept"
     finally:
         params_path.write_text(original)
+
+
+def _lock_hashes(work) -> dict[str, str]:
+    lock = yaml.safe_load((work / "dvc.lock").read_text())
+    return {out["path"]: out.get("md5", "") for stage in lock["stages"].values() for out in stage.get("outs", [])}
+
+
+def _kill_mid_stage(work, env, stage: str, seed: int) -> float:
+    """Run one stage and SIGKILL it (DVC and the stage's process) at a random moment after its command starts."""
+    import random
+    import signal
+
+    log = work / f".kill-{stage}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(["dvc", "repro", "--force", "--single-item", stage], cwd=work, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while "> python pipelines/" not in log.read_text():
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    delay = random.Random(seed).uniform(0.2, 1.5)
+    time.sleep(delay)
+    assert process.poll() is None, f"{stage} finished within {delay:.1f} s: nothing was interrupted"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    log.unlink()
+    return delay
+
+
+@pytest.mark.parametrize("stage, output", [("acquire", "data/raw"), ("tile", "data/tiles"),
+                                           ("train@classifier", "metrics/train_classifier.json")])
+def test_a_killed_stage_reruns_to_the_same_outputs(clone, stage, output):
+    work, env = clone
+    before = _lock_hashes(work)
+    metrics_before = json.loads((work / "metrics/train_classifier.json").read_text())
+    _kill_mid_stage(work, env, stage, seed=len(stage))
+    _run(["dvc", "repro"], work, env)
+    after = _lock_hashes(work)
+    if stage == "train@classifier":  # the same metrics, given the seed
+        metrics_after = json.loads((work / "metrics/train_classifier.json").read_text())
+        assert metrics_after.keys() == metrics_before.keys()
+        for name, value in metrics_before.items():
+            assert metrics_after[name] == pytest.approx(value, abs=0.02), name
+    else:  # byte-identical data
+        assert after[output] == before[output]
+    assert "Running stage" not in _run(["dvc", "repro"], work, env).stdout  # and nothing is left to do
