@@ -85,3 +85,25 @@ def test_training_stops_at_once_when_the_server_is_down(server):
     assert f"the MLflow tracking server {server.uri} does not answer" in result.stderr
     assert "Traceback" not in result.stderr
     assert elapsed < 60, f"took {elapsed:.0f} s to notice"
+
+
+def test_metrics_logged_while_the_server_restarts_are_kept(server, monkeypatch):
+    """The server drops every connection for a few seconds mid-run (stopped, then started again): the metric
+    logged meanwhile is retried until the server is back, and the run keeps every value."""
+    import threading
+
+    import mlflow
+
+    from sunspotter import tracking
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
+    with tracking.stage_run("probe") as run:
+        mlflow.log_metric("val_loss", 0.5, step=0)
+        server.stop()
+        restart = threading.Timer(3.0, server.start)
+        restart.start()
+        mlflow.log_metric("val_loss", 0.4, step=1)  # sent while nothing listens
+        restart.join()
+        mlflow.log_metric("val_loss", 0.3, step=2)
+    history = tracking.client().get_metric_history(run.info.run_id, "val_loss")
+    assert [(m.step, m.value) for m in sorted(history, key=lambda m: m.step)] == [(0, 0.5), (1, 0.4), (2, 0.3)]
