@@ -102,6 +102,11 @@ def test_runs_are_in_mlflow_with_lineage(clone):
     assert {"figures/learning_curves.png", "figures/val_pr_curve.png", "figures/test_pr_curve.png",
             "figures/test_confusion.png", "figures/test_tiles.png"} <= figures
     assert "test_dice" in by_name["baseline-classical"].data.metrics
+    # No credentials reach MLflow: no URL with a user or password among any run's params or tags.
+    import re
+
+    logged = [v for run in runs for v in (*run.data.params.values(), *run.data.tags.values())]
+    assert not [v for v in logged if re.search(r"://[^/\s]*@", v)]
     assert train.inputs.dataset_inputs[0].dataset.digest == _dvc_tiles_hash(work)
 
 
