@@ -23,6 +23,17 @@ system-libs:
 	  ldconfig -p 2>/dev/null | grep -q libopenjp2 || \
 	    echo "warning: OpenJPEG (libopenjp2-7) is not installed: JPEG2000 input will not decode; install it with apt"; }
 
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+# On a machine with an NVIDIA GPU: TensorFlow's CUDA libraries from PyPI.
+setup-gpu: setup
+	$(BIN)/pip install --quiet -e '.[gpu]'
+
 run: setup
 	dvc repro
 
