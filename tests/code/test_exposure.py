@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 
 import psutil
 import pytest
@@ -15,29 +12,17 @@ import yaml
 
 from sunspotter.config import ConfigError, load_params
 from tests.conftest import REPO
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.local_servers import free_port, wait_until_answering
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is needed to start the UI as users do")
 def test_make_ui_listens_on_loopback_only(tmp_path):
-    port = _free_port()
+    port = free_port()
     # A throwaway database: `make ui` points at the repo's mlflow.db, which is left alone.
     server = subprocess.Popen(["make", "-s", "ui", f"UI_PORT={port}", f"CURDIR={tmp_path}"], cwd=REPO,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "mlflow ui did not start"
-                time.sleep(0.5)
+        wait_until_answering(f"http://127.0.0.1:{port}/health", server)
         listening = {c.laddr.ip for c in psutil.net_connections(kind="inet")
                      if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
         assert listening == {"127.0.0.1"}

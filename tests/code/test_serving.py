@@ -6,10 +6,8 @@ import base64
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from PIL import Image
 
 from sunspotter.inference import FullDiskModel
 from sunspotter.serving import load_full_disk_model, save_full_disk_model
+from tests.local_servers import free_port, wait_until_answering
 from tests.code.test_full_disk import DATE, RADIUS, contrast_model, pspt_file, sun
 from sunspotter.solar_image import apparent_radius_arcsec
 
@@ -55,14 +54,8 @@ def test_pyfunc_predicts_a_mask_from_file_bytes(saved_model, image_file):
     assert mask.shape == (512, 512) and (mask > 0).sum() > 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_mlflow_models_serve_answers_with_a_mask(saved_model, image_file, tmp_path):
-    port = _free_port()
+    port = free_port()
     bin_dir = str(Path(sys.executable).parent)  # serve execs uvicorn by name
     env = os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     log = (tmp_path / "serve.log").open("w")
@@ -70,15 +63,7 @@ def test_mlflow_models_serve_answers_with_a_mask(saved_model, image_file, tmp_pa
                                "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
                               stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"server did not start: {(tmp_path / 'serve.log').read_text()[-2000:]}")
-                time.sleep(1)
+        wait_until_answering(f"http://127.0.0.1:{port}/ping", server, log=tmp_path / "serve.log")
         payload = base64.b64encode(image_file.read_bytes()).decode()
         body = json.dumps({"dataframe_split": {"columns": ["image"], "data": [[payload]]}}).encode()
         request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,

@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from tests.local_servers import free_port, wait_until_answering
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
     """An MLflow tracking server with a SQLite store in a temporary folder, bound to 127.0.0.1."""
 
     def __init__(self, folder: Path):
-        self.folder, self.port, self.process = folder, _free_port(), None
+        self.folder, self.port, self.process = folder, free_port(), None
         self.uri = f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
@@ -37,15 +30,7 @@ class Server:
              "--backend-store-uri", f"sqlite:///{self.folder / 'mlflow.db'}",
              "--artifacts-destination", str(self.folder / "artifacts"), "--workers", "1"],
             stdout=(self.folder / "server.log").open("a"), stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.uri}/health", timeout=2)
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((self.folder / "server.log").read_text()[-2000:])
-                time.sleep(0.5)
+        wait_until_answering(f"{self.uri}/health", self.process, log=self.folder / "server.log")
 
     def stop(self) -> None:
         if self.process is not None:
