@@ -29,12 +29,12 @@ def small_pspt_hdu() -> bytes:
     return buffer.getvalue()
 
 
-def gzip_bomb(path, gib: int = 2):
+def gzip_bomb(path, gib: float = 2):
     """A valid small image followed by ``gib`` GiB of zeros, compressed to a few MB."""
     with gzip.open(path, "wb", compresslevel=9) as handle:
         handle.write(small_pspt_hdu())
         zeros = bytes(1 << 24)
-        for _ in range(gib * 64):
+        for _ in range(int(gib * 64)):
             handle.write(zeros)
     return path
 
