@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from sunspotter.classical import flatten
 from sunspotter.solar_image import SolarImage
 
 #: Contrast (intensity over the quiet Sun at the same mu) below which a sunspot pixel is umbra:
@@ -62,7 +61,7 @@ def catalog(image: SolarImage, mask: np.ndarray) -> pd.DataFrame:
     labels, count = label_regions(mask, round(MERGE_RADII * image.radius))
     if count == 0:
         return pd.DataFrame(columns=COLUMNS)
-    contrast, mu = flatten(image.data, image.geometry_header())
+    contrast, mu = image.flattened()
     index = np.arange(1, count + 1)
     on = labels > 0
     # A pixel's true area on the sphere is its projected area / mu; mu is floored where the limb cut hides spots.
@@ -92,5 +91,5 @@ def catalog(image: SolarImage, mask: np.ndarray) -> pd.DataFrame:
 
 def summary(table: pd.DataFrame) -> dict:
     """Per-image figures: how many regions, their total area."""
-    return {"regions": int(len(table)), "total_area_msh": float(table["area_msh"].sum()) if len(table) else 0.0,
-            "total_umbra_msh": float(table["umbra_msh"].sum()) if len(table) else 0.0}
+    return {"regions": int(len(table)), "total_area_msh": float(table["area_msh"].sum()),
+            "total_umbra_msh": float(table["umbra_msh"].sum())}

@@ -55,8 +55,10 @@ class FullDiskModel:
             header["CENTER_X"] = (image.center_x + 0.5) * factor_x - 0.5
             header["CENTER_Y"] = (image.center_y + 0.5) * factor_y - 0.5
             header[pspt.RADIUS_KEY] = image.radius * (factor_x + factor_y) / 2
-        flat = normalise(data, header, self.normalisation)
-        mu = disk_geometry(data.shape, header)
+        if not resample and self.normalisation == "quiet_sun":
+            flat, mu = image.flattened()  # the image's own, shared with its catalog
+        else:
+            flat, mu = normalise(data, header, self.normalisation), disk_geometry(data.shape, header)
         probability = self._over_tiles(flat, mu > 0)
         probability[mu < pspt.LIMB_MU] = 0.0  # the masks it learned from never mark the limb
         if resample:

@@ -18,7 +18,6 @@ from sunspotter.pspt import atomic_write_bytes
 from sunspotter.solar_image import SolarImage, SolarImageError, read_solar_image
 
 log = logging.getLogger(__name__)
-CATALOG_FORMATS = ("csv", "parquet")
 
 
 def _stem(path: Path) -> str:

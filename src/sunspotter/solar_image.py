@@ -49,6 +49,16 @@ class SolarImage:
     source: Path
     rows_flipped: bool = False  # a picture whose rows were reversed to put row 0 at the bottom
     header: fits.Header = field(default_factory=fits.Header)  # the input's own header (FITS inputs)
+    _flattened: tuple | None = field(default=None, init=False, repr=False, compare=False)
+
+    def flattened(self) -> tuple[np.ndarray, np.ndarray]:
+        """(contrast to the quiet Sun at each pixel's mu, mu), computed once: inference and the catalog's
+        umbra split and areas all need it, and it is the costliest step after the network."""
+        if self._flattened is None:
+            from sunspotter.classical import flatten
+
+            self._flattened = flatten(self.data, self.geometry_header())
+        return self._flattened
 
     def wcs_header(self) -> fits.Header:
         """A helioprojective WCS for the image: the input's own if it had one, else built from the fitted
