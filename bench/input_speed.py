@@ -64,7 +64,8 @@ def main(n: int) -> None:
         ds = tiles.make_dataset(work / "tiles", "train", kind, settings.batch_size, shuffle=True,
                                 seed=params.base.seed, positive_fraction=settings.positive_fraction,
                                 hard_negative_fraction=settings.hard_negative_fraction,
-                                augment=settings.augment, brightness=settings.brightness)
+                                augment=settings.augment, brightness=settings.brightness,
+                                seeing_blur=settings.seeing_blur)
         delivered = delivered_per_second(ds)
         keras.utils.set_random_seed(params.base.seed)
         model = compile_model(kind, BUILDERS[kind](params.base.tile_size, list(settings.filters),

@@ -89,6 +89,7 @@ class TrainModel:
     hard_negative_fraction: float  # share of training batches from spot-free tiles with penumbra-dark pixels
     augment: bool           # random flips, quarter turns and brightness changes of training tiles
     brightness: float       # brightness factor drawn from [1 - brightness, 1 + brightness]
+    seeing_blur: float      # half the training tiles blurred by a Gaussian of sigma up to this (px); 0 = none
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,8 @@ def _check(params: Params) -> None:
            f"train.{kind}.hard_negative_fraction must be in [0, 1 - positive_fraction)")
           for kind, model in params.train.items()),
         *((0 <= model.brightness < 0.5, f"train.{kind}.brightness must be in [0, 0.5)")
+          for kind, model in params.train.items()),
+        *((0 <= model.seeing_blur <= 8, f"train.{kind}.seeing_blur must be in [0, 8] pixels")
           for kind, model in params.train.items()),
         *((0 <= model.focal_gamma <= 5, f"train.{kind}.focal_gamma must be in [0, 5]")
           for kind, model in params.train.items()),

@@ -82,7 +82,8 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     train_ds = tiles.make_dataset(tiles_dir, "train", kind, settings.batch_size, shuffle=True, seed=params.base.seed,
                                   positive_fraction=settings.positive_fraction if oversample else None,
                                   hard_negative_fraction=settings.hard_negative_fraction,
-                                  augment=settings.augment, brightness=settings.brightness)
+                                  augment=settings.augment, brightness=settings.brightness,
+                                  seeing_blur=settings.seeing_blur)
     val_ds = tiles.make_dataset(tiles_dir, "val", kind, settings.batch_size)
 
     def build():

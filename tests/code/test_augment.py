@@ -65,3 +65,32 @@ def test_classifier_labels_are_left_alone():
     labels = np.arange(16, dtype=np.float32) % 2
     _, out_labels = _run(images, labels, seed=2, spatial=False)
     assert np.array_equal(out_labels, labels)
+
+
+def _run_blur(images, targets, seed, seeing_blur):
+    ds = tf.data.Dataset.from_tensor_slices((images, targets))
+    out = list(augmented(ds, seed, 0.0, True, seeing_blur=seeing_blur).as_numpy_iterator())
+    return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
+
+
+def test_seeing_blurs_about_half_the_images_and_never_the_mask():
+    rng = np.random.default_rng(3)
+    images = rng.random((64, 32, 32, 1)).astype(np.float32)
+    masks = (rng.random((64, 32, 32, 1)) < 0.2).astype(np.float32)
+    sharp_images, sharp_masks = _run_blur(images, masks, seed=4, seeing_blur=0.0)
+    blurred_images, blurred_masks = _run_blur(images, masks, seed=4, seeing_blur=3.0)
+    # Flips and turns are drawn as without blur: the masks match tile for tile.
+    assert np.array_equal(sharp_masks, blurred_masks)
+    untouched = np.array([np.array_equal(a, b) for a, b in zip(sharp_images, blurred_images)])
+    assert 16 <= (~untouched).sum() <= 48
+    # A blur smooths (white noise loses most of its variance) and keeps the mean (weights sum to 1).
+    changed_std = blurred_images[~untouched].std(axis=(1, 2, 3))
+    assert (changed_std < 0.8 * sharp_images[~untouched].std(axis=(1, 2, 3))).all()
+    assert np.allclose(blurred_images.mean(axis=(1, 2, 3)), sharp_images.mean(axis=(1, 2, 3)), atol=0.03)
+
+
+def test_seeing_of_a_flat_tile_leaves_it_flat_to_its_edges():
+    from sunspotter.augment import seeing
+
+    flat = tf.ones((16, 16, 2))
+    assert np.allclose(seeing(flat, tf.constant(2.0), 7).numpy(), 1.0, atol=1e-5)
