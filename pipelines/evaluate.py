@@ -56,7 +56,8 @@ def _whole_images(record: dict, test_pairs: dict, several_filters: bool) -> dict
     if several_filters:
         atomic_write_bytes(table_path, b"observation,true_area_msh,predicted_area_msh\n")
         return {}
-    full_disk = trained_full_disk_model(paths.model_file("localizer"), record["threshold"], paths.TILES)
+    full_disk = trained_full_disk_model(paths.model_file("localizer"), record["threshold"], paths.TILES,
+                                        paths.DUST_MAP)
     images = score_images(full_disk, test_pairs)
     atomic_write_bytes(table_path, images.to_csv(index=False).encode())
     figure = area_figure(images)

@@ -33,7 +33,8 @@ def main() -> None:
             record = json.loads(paths.model_record(kind).read_text())
             model_uri = record["model_uri"]
             if kind == "localizer" and len(tiles.read_meta(paths.TILES)["channels"]) == 1:
-                full_disk = trained_full_disk_model(paths.model_file(kind), record["threshold"], paths.TILES)
+                full_disk = trained_full_disk_model(paths.model_file(kind), record["threshold"], paths.TILES,
+                                                    paths.DUST_MAP)
                 save_full_disk_model(full_disk, paths.model_file(kind), paths.FULL_DISK_MODEL)
                 model_uri = log_full_disk_model(full_disk, paths.model_file(kind)).model_uri
             card = model_card(names[kind], kind, data_hash=data_hash, git_commit=commit,

@@ -43,6 +43,7 @@ def _gallery(args) -> int:
 
 
 def _predict(args) -> int:
+    from sunspotter import dust_map, pspt
     from sunspotter.predict import predict_files
     from sunspotter.serving import load_full_disk_model
 
@@ -52,6 +53,12 @@ def _predict(args) -> int:
         print(f"error: cannot load the model {args.model}: {err}\n(the pipeline registers it: `dvc repro`, then "
               f"`sunspotter promote localizer`; or pass --model models/full_disk_localizer)", file=sys.stderr)
         return 1
+    if args.dust_map:
+        try:
+            model.dust_map = None if str(args.dust_map) == "none" else dust_map.read(args.dust_map)
+        except (pspt.PSPTFileError, OSError) as err:
+            print(f"error: dust map: {err}", file=sys.stderr)
+            return 1
     summary, errors = predict_files(model, args.images, args.output, args.date, args.format)
     if len(summary):
         print(summary.to_string(index=False))
@@ -83,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("-o", "--output", type=Path, default=Path("predictions"), help="folder for the outputs")
     predict.add_argument("--date", help="observation date (ISO) of pictures without metadata; default: yearly mean")
     predict.add_argument("--format", default="csv", choices=["csv", "parquet"], help="catalog file format")
+    predict.add_argument("--dust-map", type=Path,
+                         help="dust map FITS of the images' detector, or 'none'; default: the one the model carries")
     predict.set_defaults(func=_predict)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -93,6 +93,13 @@ class TrainModel:
 
 
 @dataclass(frozen=True)
+class DustMapParams:
+    dark_contrast: float    # a pixel this much darker than its surroundings on a frame is dark there
+    min_frames: int         # dust: dark on at least this many frames ...
+    min_fraction: float     # ... and this share of them
+
+
+@dataclass(frozen=True)
 class Evaluate:
     baseline_contrast_cut: float  # the classical baseline calls pixels darker than this x quiet Sun sunspot
 
@@ -111,6 +118,7 @@ class Params:
     tile: Tile
     validate: Validate
     train: dict[str, TrainModel]
+    dust_map: DustMapParams
     evaluate: Evaluate
     register: Register
 
@@ -180,6 +188,9 @@ def _check(params: Params) -> None:
           for kind, model in params.train.items()),
         *((model.monitor in MONITORS[kind], f"train.{kind}.monitor must be one of {sorted(MONITORS[kind])}")
           for kind, model in params.train.items()),
+        (0 < params.dust_map.dark_contrast < 1, "dust_map.dark_contrast must be in (0, 1)"),
+        (params.dust_map.min_frames >= 2 and 0 <= params.dust_map.min_fraction < 1,
+         "dust_map.min_frames must be >= 2 (one dark frame is a spot as often as dust) and min_fraction in [0, 1)"),
         (0 < params.evaluate.baseline_contrast_cut < 1, "evaluate.baseline_contrast_cut must be in (0, 1)"),
         (not _has_credentials(params.acquire.lasp.base_url),
          "acquire.lasp.base_url: credentials do not belong in params.yaml (it is in git and logged to MLflow); "
@@ -214,6 +225,7 @@ def load_params(path: str | os.PathLike = "params.yaml") -> Params:
         tile=_build(Tile, "tile", raw.get("tile")),
         validate=_build(Validate, "validate", raw.get("validate")),
         train={kind: _build(TrainModel, f"train.{kind}", train[kind]) for kind in MODEL_KINDS},
+        dust_map=_build(DustMapParams, "dust_map", raw.get("dust_map")),
         evaluate=_build(Evaluate, "evaluate", raw.get("evaluate")),
         register=_build(Register, "register", raw.get("register")),
     )

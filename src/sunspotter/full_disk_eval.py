@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from sunspotter import catalog, classical, pspt, tiles
+from sunspotter.dust_map import count_patches
 from sunspotter.inference import FullDiskModel
 from sunspotter.solar_image import read_solar_image
 
@@ -20,14 +21,15 @@ def score_images(model: FullDiskModel, pairs: dict[str, tiles.Pair], progress: b
         image = read_solar_image(pair.images[0])
         codes, _ = pspt.read_fits(pair.mask)
         truth = pspt.sunspot_mask(codes)
-        guess, _ = model.mask(image)
+        guess, probability = model.mask(image)
         true_table, guess_table = catalog.catalog(image, truth), catalog.catalog(image, guess)
         rows.append({"observation": key, "date": pair.observation.iso_date, "disk_dice": classical.dice(truth, guess),
                      "true_regions": len(true_table), "predicted_regions": len(guess_table),
                      "true_area_msh": catalog.summary(true_table)["total_area_msh"],
                      "predicted_area_msh": catalog.summary(guess_table)["total_area_msh"],
                      "true_pixels": int(truth.sum()), "overlap_pixels": int((truth & guess).sum()),
-                     "predicted_pixels": int(guess.sum())})
+                     "predicted_pixels": int(guess.sum()),
+                     "dust_set_aside": count_patches(model.set_aside(guess, probability))})
     table = pd.DataFrame(rows)
     table["count_error"] = table["predicted_regions"] - table["true_regions"]
     # Relative to the true area; a spot-free disk has no relative error, only whether anything was called.

@@ -4,7 +4,8 @@ The image is resampled to the plate scale the model was trained on, its limb dar
 exactly as in tiling (``tiles.normalise``), and cut into overlapping tiles. Each tile's
 probabilities are weighted by a window that falls towards the tile's edges (where a convolution
 sees zero padding, not Sun) and the weighted sum is divided by the summed weights, so the result
-has no seams. The probability map is then resampled back onto the input's own pixels.
+has no seams. The probability map is then resampled back onto the input's own pixels. With a dust
+map of the input's detector, sunspots called on dust are set aside (``sunspotter.dust_map``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from scipy import ndimage
 
 from sunspotter import pspt
 from sunspotter.classical import disk_geometry
+from sunspotter.dust_map import DustMap
 from sunspotter.tiles import normalise
 from sunspotter.solar_image import SolarImage
 
@@ -39,6 +41,7 @@ class FullDiskModel:
     tile_size: int = 128
     normalisation: str = "quiet_sun"  # as the training tiles were (tiles.normalise)
     overlap: int = 32  # pixels shared by neighbouring tiles (a quarter of a 128-pixel tile)
+    dust_map: DustMap | None = None  # of the training archive's detector; used on frames from it
     tiles_run: int = field(default=0, init=False, compare=False)  # tiles the last image needed (benchmarks)
 
     def probability(self, image: SolarImage) -> np.ndarray:
@@ -66,9 +69,17 @@ class FullDiskModel:
         return np.clip(probability, 0.0, 1.0)
 
     def mask(self, image: SolarImage) -> tuple[np.ndarray, np.ndarray]:
-        """(binary sunspot mask as uint8, probability) on ``image``'s pixels."""
+        """(binary sunspot mask as uint8, probability) on ``image``'s pixels; sunspots called on the dust
+        map's specks are left out of the mask (they still show in the probability)."""
         probability = self.probability(image)
-        return (probability >= self.threshold).astype(np.uint8), probability
+        mask = (probability >= self.threshold).astype(np.uint8)
+        if self.dust_map is not None and self.dust_map.applies_to(image):
+            mask = self.dust_map.veto(mask)
+        return mask, probability
+
+    def set_aside(self, mask: np.ndarray, probability: np.ndarray) -> np.ndarray:
+        """The pixels called sunspot but set aside as dust (what ``mask`` left out)."""
+        return (probability >= self.threshold) & (mask == 0)
 
     def _window(self) -> np.ndarray:
         """Tile weights: 1 in the middle, falling linearly to near 0 over ``overlap`` pixels at each edge."""
@@ -118,11 +129,12 @@ def training_plate_scale(index) -> float:
                             for date, radius in disks.items()]))
 
 
-def trained_full_disk_model(keras_path, threshold: float, tiles_dir) -> FullDiskModel:
-    """The trained localizer with what it learned from: tile size, normalisation and plate scale of its tiles."""
+def trained_full_disk_model(keras_path, threshold: float, tiles_dir, dust_map_path=None) -> FullDiskModel:
+    """The trained localizer with what it learned from: tile size, normalisation and plate scale of its tiles,
+    and the dust map of its archive's detector when there is one."""
     import keras
 
-    from sunspotter import tiles
+    from sunspotter import dust_map, tiles
 
     meta = tiles.read_meta(tiles_dir)
     if len(meta["channels"]) != 1:
@@ -131,4 +143,5 @@ def trained_full_disk_model(keras_path, threshold: float, tiles_dir) -> FullDisk
     return FullDiskModel(keras.saving.load_model(keras_path, compile=False), threshold=threshold,
                          arcsec_per_px=training_plate_scale(tiles.read_index(tiles_dir)),
                          tile_size=int(meta["tile_size"]), normalisation=meta["normalisation"],
-                         overlap=int(meta["tile_size"]) // 4)
+                         overlap=int(meta["tile_size"]) // 4,
+                         dust_map=dust_map.read(dust_map_path) if dust_map_path else None)

@@ -4,6 +4,8 @@ from pathlib import Path
 
 RAW = Path("data/raw")
 TILES = Path("data/tiles")
+#: Where dust sits on the archive's detector (sunspotter.dust_map); the full-disk localizer carries it.
+DUST_MAP = Path("data/dust_map.fits.gz")
 MODELS = Path("models")
 METRICS = Path("metrics")
 REPORTS = Path("reports")

@@ -13,6 +13,7 @@ import pandas as pd
 from astropy.io import fits
 
 from sunspotter import catalog as sunspot_catalog
+from sunspotter.dust_map import count_patches
 from sunspotter.inference import FullDiskModel
 from sunspotter.pspt import atomic_write_bytes
 from sunspotter.solar_image import SolarImage, SolarImageError, read_solar_image
@@ -44,8 +45,9 @@ def _fits_bytes(data: np.ndarray, header: fits.Header) -> bytes:
     return buffer.getvalue()
 
 
-def write_overlay(path: Path, image: SolarImage, mask: np.ndarray, table: pd.DataFrame) -> None:
-    """The image with sunspot outlines and region numbers, in the picture's own orientation."""
+def write_overlay(path: Path, image: SolarImage, mask: np.ndarray, table: pd.DataFrame, dust: np.ndarray) -> None:
+    """The image with sunspot outlines (red), region numbers and the spots set aside as dust (cyan), in the
+    picture's own orientation."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -54,11 +56,14 @@ def write_overlay(path: Path, image: SolarImage, mask: np.ndarray, table: pd.Dat
     import matplotlib.pyplot as plt
 
     origin = "upper" if image.rows_flipped else "lower"
-    data, shown_mask = (image.data[::-1], mask[::-1]) if image.rows_flipped else (image.data, mask)
+    data, shown_mask, shown_dust = ((image.data[::-1], mask[::-1], dust[::-1]) if image.rows_flipped
+                                    else (image.data, mask, dust))
     figure, axes = plt.subplots(figsize=(8, 8), dpi=100)
     low, high = np.percentile(data, [1, 99.8])
     axes.imshow(data, cmap="gray", origin=origin, vmin=low, vmax=high)
     axes.contour(shown_mask, levels=[0.5], colors="red", linewidths=0.6, origin=origin)
+    if shown_dust.any():
+        axes.contour(shown_dust.astype(np.uint8), levels=[0.5], colors="cyan", linewidths=0.6, origin=origin)
     for row in table.itertuples():
         axes.annotate(str(row.region), (row.x, row.y), xytext=(6, 6), textcoords="offset points", color="yellow",
                       fontsize=8)
@@ -79,15 +84,16 @@ def write_table(path: Path, table: pd.DataFrame) -> None:
 def predict_one(model: FullDiskModel, path: Path, out_dir: Path, date: str | None, catalog_format: str) -> dict:
     """Run the model on one image and write its three outputs; return its summary row."""
     image = read_solar_image(path, date)
-    mask, _ = model.mask(image)
+    mask, probability = model.mask(image)
+    dust = model.set_aside(mask, probability)
     table = sunspot_catalog.catalog(image, mask)
     stem = _stem(path)
     write_mask_fits(out_dir / f"{stem}.mask.fits", image, mask)
-    write_overlay(out_dir / f"{stem}.overlay.png", image, mask, table)
+    write_overlay(out_dir / f"{stem}.overlay.png", image, mask, table, dust)
     write_table(out_dir / f"{stem}.catalog.{catalog_format}", table.assign(image=path.name))
     return {"image": path.name, "date": image.date.isoformat() if image.date else "",
             "radius_px": round(image.radius, 2), "arcsec_per_px": round(image.arcsec_per_px, 4)} \
-        | sunspot_catalog.summary(table)
+        | sunspot_catalog.summary(table) | {"dust_set_aside": count_patches(dust)}
 
 
 def predict_files(model: FullDiskModel, paths: list[Path], out_dir: Path, date: str | None = None,

@@ -19,7 +19,9 @@ import pandas as pd
 
 from sunspotter.inference import FullDiskModel
 
-KERAS_ARTIFACT, SETTINGS_ARTIFACT = "keras_model", "settings"
+KERAS_ARTIFACT, SETTINGS_ARTIFACT, DUST_ARTIFACT = "keras_model", "settings", "dust_map"
+#: Fields of FullDiskModel that travel as artifacts of their own, not as settings.
+OWN_ARTIFACTS = ("keras_model", "dust_map")
 #: File types told apart by their first bytes, so a request need not say what it carries.
 MAGIC = ((b"SIMPLE  =", ".fits"), (b"\x1f\x8b", ".fits.gz"), (b"\x89PNG", ".png"), (b"\xff\xd8", ".jpg"),
          (b"\x00\x00\x00\x0cjP  ", ".jp2"), (b"\xff\x4f\xff\x51", ".j2k"))
@@ -43,17 +45,22 @@ def mask_png(mask: np.ndarray) -> str:
 
 class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
     """Input: a DataFrame with an ``image`` column of file bytes (FITS, JPEG2000, PNG, JPG) and an optional
-    ``date`` (ISO, for pictures). Output per image: the mask as a base64 PNG, region count, total area."""
+    ``date`` (ISO, for pictures). Output per image: the mask as a base64 PNG, region count, total area, and how
+    many called spots were set aside as dust on the detector."""
 
     def load_context(self, context) -> None:
         import keras
 
+        from sunspotter import dust_map
+
         settings = json.loads(Path(context.artifacts[SETTINGS_ARTIFACT]).read_text())
         model = keras.models.load_model(context.artifacts[KERAS_ARTIFACT], compile=False)
-        self.full_disk = FullDiskModel(model, **settings)
+        dust = dust_map.read(Path(context.artifacts[DUST_ARTIFACT])) if DUST_ARTIFACT in context.artifacts else None
+        self.full_disk = FullDiskModel(model, **settings, dust_map=dust)
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         from sunspotter.catalog import catalog, summary
+        from sunspotter.dust_map import count_patches
         from sunspotter.solar_image import read_solar_image
 
         dates = model_input["date"] if "date" in model_input else [None] * len(model_input)
@@ -64,10 +71,11 @@ class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
                 path = Path(folder) / f"image{suffix_for(payload)}"
                 path.write_bytes(payload)
                 image = read_solar_image(path, date or None)
-            mask, _ = self.full_disk.mask(image)
+            mask, probability = self.full_disk.mask(image)
             figures = summary(catalog(image, mask))
             rows.append({"mask_png": mask_png(mask[::-1] if image.rows_flipped else mask),
-                         "regions": figures["regions"], "total_area_msh": figures["total_area_msh"]})
+                         "regions": figures["regions"], "total_area_msh": figures["total_area_msh"],
+                         "dust_set_aside": count_patches(self.full_disk.set_aside(mask, probability))})
         return pd.DataFrame(rows)
 
 
@@ -77,7 +85,7 @@ def _signature():
 
     return ModelSignature(inputs=Schema([ColSpec("binary", "image"), ColSpec("string", "date", required=False)]),
                           outputs=Schema([ColSpec("string", "mask_png"), ColSpec("long", "regions"),
-                                          ColSpec("double", "total_area_msh")]))
+                                          ColSpec("double", "total_area_msh"), ColSpec("long", "dust_set_aside")]))
 
 
 def _requirements() -> list[str]:
@@ -87,9 +95,15 @@ def _requirements() -> list[str]:
 
 
 def _artifacts(model: FullDiskModel, keras_path: Path, folder: Path) -> dict[str, str]:
-    settings = {f.name: getattr(model, f.name) for f in fields(model) if f.init and f.name != "keras_model"}
+    from sunspotter import dust_map
+
+    settings = {f.name: getattr(model, f.name) for f in fields(model) if f.init and f.name not in OWN_ARTIFACTS}
     (folder / "settings.json").write_text(json.dumps(settings, indent=1))
-    return {KERAS_ARTIFACT: str(keras_path), SETTINGS_ARTIFACT: str(folder / "settings.json")}
+    artifacts = {KERAS_ARTIFACT: str(keras_path), SETTINGS_ARTIFACT: str(folder / "settings.json")}
+    if model.dust_map is not None:
+        dust_map.write(folder / "dust_map.fits.gz", model.dust_map)
+        artifacts[DUST_ARTIFACT] = str(folder / "dust_map.fits.gz")
+    return artifacts
 
 
 def save_full_disk_model(model: FullDiskModel, keras_path: Path, out_dir: Path) -> None:

@@ -135,6 +135,11 @@ def _from_map(path: Path, smap) -> SolarImage:
     return SolarImage(np.asarray(smap.data, dtype=np.float32), cx, cy, radius, scale, date, path, header=header)
 
 
+def is_pspt_frame(header) -> bool:
+    """Whether a FITS header carries the PSPT archive's disk geometry keys."""
+    return all(key in header for key in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
+
+
 def _read_fits(path: Path) -> SolarImage:
     """PSPT geometry keys when present, else the header's solar WCS through sunpy; read with the bounded
     reader, so a header's claims are checked before any pixel and nothing after the image is decompressed."""
@@ -143,7 +148,7 @@ def _read_fits(path: Path) -> SolarImage:
     except pspt.PSPTFileError as err:
         raise SolarImageError(str(err)) from err
     _check_size(data.shape, path)
-    if all(key in header for key in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY)):
+    if is_pspt_frame(header):
         return _read_pspt(path, data, header)
     import sunpy.map
 

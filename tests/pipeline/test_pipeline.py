@@ -92,7 +92,7 @@ def test_runs_are_in_mlflow_with_lineage(clone):
     runs = client.search_runs([experiment.experiment_id])
     by_name = {run.info.run_name: run for run in runs}
     assert {"acquire", "validate_raw", "tile", "validate_tiles", "train-classifier", "train-localizer",
-            "baseline-classical", "evaluate", "register"} <= set(by_name)
+            "baseline-classical", "dust_map", "evaluate", "register"} <= set(by_name)
     train = by_name["train-classifier"]
     assert train.data.tags["stage"] == "train" and len(train.data.tags["git_commit"]) == 40
     assert "train.classifier.epochs" in train.data.params
