@@ -7,13 +7,14 @@ metrics/images_localizer.csv and its true-versus-predicted area plot).
 """
 
 import json
+from dataclasses import asdict
 
 import keras
 import mlflow
 
 from sunspotter import paths, tiles, tracking
 from sunspotter.baseline import conditions_of, split_pairs
-from sunspotter.config import MODEL_KINDS
+from sunspotter.config import MODEL_KINDS, load_params
 from sunspotter.evaluation import dice_by_condition, score_split, split_metrics
 from sunspotter.full_disk_eval import area_figure, image_metrics, score_images
 from sunspotter.inference import trained_full_disk_model
@@ -57,7 +58,7 @@ def _whole_images(record: dict, test_pairs: dict, several_filters: bool) -> dict
         atomic_write_bytes(table_path, b"observation,true_area_msh,predicted_area_msh\n")
         return {}
     full_disk = trained_full_disk_model(paths.model_file("localizer"), record["threshold"], paths.TILES,
-                                        paths.DUST_MAP)
+                                        paths.DUST_MAP, **asdict(load_params().full_disk))
     images = score_images(full_disk, test_pairs)
     atomic_write_bytes(table_path, images.to_csv(index=False).encode())
     figure = area_figure(images)

@@ -31,14 +31,15 @@ def main() -> None:
     with tracking.stage_run("register"):
         for kind in MODEL_KINDS:
             record = json.loads(paths.model_record(kind).read_text())
-            model_uri = record["model_uri"]
+            model_uri, card_params = record["model_uri"], asdict(params.train[kind])
             if kind == "localizer" and len(tiles.read_meta(paths.TILES)["channels"]) == 1:
                 full_disk = trained_full_disk_model(paths.model_file(kind), record["threshold"], paths.TILES,
-                                                    paths.DUST_MAP)
+                                                    paths.DUST_MAP, **asdict(params.full_disk))
                 save_full_disk_model(full_disk, paths.model_file(kind), paths.FULL_DISK_MODEL)
                 model_uri = log_full_disk_model(full_disk, paths.model_file(kind)).model_uri
+                card_params |= {f"full_disk.{name}": value for name, value in asdict(params.full_disk).items()}
             card = model_card(names[kind], kind, data_hash=data_hash, git_commit=commit,
-                              params=asdict(params.train[kind]), metrics=test_metrics[kind],
+                              params=card_params, metrics=test_metrics[kind],
                               gates=params.register.gates.get(kind, {}), run_id=record["run_id"])
             mlflow.log_text(card, f"model_cards/{kind}.md")
             tags = {"git_commit": commit, DATA_TAG: data_hash}

@@ -100,6 +100,12 @@ class DustMapParams:
 
 
 @dataclass(frozen=True)
+class FullDisk:
+    edge_grow: float  # a pixel touching a called spot joins it if darker than this x its surroundings ...
+    edge_trim: float  # ... and a called pixel stays only if darker than this x them (sunspotter.edges)
+
+
+@dataclass(frozen=True)
 class Evaluate:
     baseline_contrast_cut: float  # the classical baseline calls pixels darker than this x quiet Sun sunspot
 
@@ -119,6 +125,7 @@ class Params:
     validate: Validate
     train: dict[str, TrainModel]
     dust_map: DustMapParams
+    full_disk: FullDisk
     evaluate: Evaluate
     register: Register
 
@@ -191,6 +198,9 @@ def _check(params: Params) -> None:
         (0 < params.dust_map.dark_contrast < 1, "dust_map.dark_contrast must be in (0, 1)"),
         (params.dust_map.min_frames >= 2 and 0 <= params.dust_map.min_fraction < 1,
          "dust_map.min_frames must be >= 2 (one dark frame is a spot as often as dust) and min_fraction in [0, 1)"),
+        (0 < params.full_disk.edge_grow <= params.full_disk.edge_trim <= 1,
+         "full_disk.edge_grow and edge_trim must satisfy 0 < edge_grow <= edge_trim <= 1 (a pixel grown onto a "
+         "spot must survive the trim)"),
         (0 < params.evaluate.baseline_contrast_cut < 1, "evaluate.baseline_contrast_cut must be in (0, 1)"),
         (not _has_credentials(params.acquire.lasp.base_url),
          "acquire.lasp.base_url: credentials do not belong in params.yaml (it is in git and logged to MLflow); "
@@ -226,6 +236,7 @@ def load_params(path: str | os.PathLike = "params.yaml") -> Params:
         validate=_build(Validate, "validate", raw.get("validate")),
         train={kind: _build(TrainModel, f"train.{kind}", train[kind]) for kind in MODEL_KINDS},
         dust_map=_build(DustMapParams, "dust_map", raw.get("dust_map")),
+        full_disk=_build(FullDisk, "full_disk", raw.get("full_disk")),
         evaluate=_build(Evaluate, "evaluate", raw.get("evaluate")),
         register=_build(Register, "register", raw.get("register")),
     )

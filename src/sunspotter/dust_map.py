@@ -17,11 +17,9 @@ from astropy.io import fits
 from scipy import ndimage
 
 from sunspotter import pspt
+from sunspotter.background import BACKGROUND_SIGMA_PX, local_background
 from sunspotter.solar_image import SolarImage, is_pspt_frame
 
-#: Width (px) of the local background a pixel is compared with: wider than any speck, narrower than
-#: thin cloud's slow variation, so uneven cloud does not darken whole areas of the map.
-BACKGROUND_SIGMA_PX = 20.0
 #: A sunspot called mostly (this share of its pixels) on dust is dust.
 VETO_SHARE = 0.5
 
@@ -49,7 +47,7 @@ def dark_pixels(image: SolarImage, dark_contrast: float) -> np.ndarray:
     """Pixels of the disk (inside the archive's limb cut) darker than ``dark_contrast`` x their surroundings."""
     contrast, mu = image.flattened()
     inside = mu > pspt.LIMB_MU
-    background = ndimage.gaussian_filter(np.where(inside, contrast, 1.0), BACKGROUND_SIGMA_PX)
+    background = local_background(contrast, inside, BACKGROUND_SIGMA_PX)
     return inside & (contrast < dark_contrast * background)
 
 

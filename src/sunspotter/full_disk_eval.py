@@ -29,7 +29,7 @@ def score_images(model: FullDiskModel, pairs: dict[str, tiles.Pair], progress: b
                      "predicted_area_msh": catalog.summary(guess_table)["total_area_msh"],
                      "true_pixels": int(truth.sum()), "overlap_pixels": int((truth & guess).sum()),
                      "predicted_pixels": int(guess.sum()),
-                     "dust_set_aside": count_patches(model.set_aside(guess, probability))})
+                     "dust_set_aside": count_patches(model.set_aside(image, probability))})
     table = pd.DataFrame(rows)
     table["count_error"] = table["predicted_regions"] - table["true_regions"]
     # Relative to the true area; a spot-free disk has no relative error, only whether anything was called.

@@ -5,7 +5,8 @@ exactly as in tiling (``tiles.normalise``), and cut into overlapping tiles. Each
 probabilities are weighted by a window that falls towards the tile's edges (where a convolution
 sees zero padding, not Sun) and the weighted sum is divided by the summed weights, so the result
 has no seams. The probability map is then resampled back onto the input's own pixels. With a dust
-map of the input's detector, sunspots called on dust are set aside (``sunspotter.dust_map``).
+map of the input's detector, sunspots called on dust are set aside (``sunspotter.dust_map``). Last,
+each spot's edge is settled by the image's own brightness (``sunspotter.edges``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from sunspotter import pspt
+from sunspotter import edges, pspt
+from sunspotter.background import BACKGROUND_SIGMA_PX
 from sunspotter.classical import disk_geometry
 from sunspotter.dust_map import DustMap
 from sunspotter.tiles import normalise
@@ -42,6 +44,8 @@ class FullDiskModel:
     normalisation: str = "quiet_sun"  # as the training tiles were (tiles.normalise)
     overlap: int = 32  # pixels shared by neighbouring tiles (a quarter of a 128-pixel tile)
     dust_map: DustMap | None = None  # of the training archive's detector; used on frames from it
+    edge_grow: float | None = None  # edges.refine's cuts (chosen on val); None: the network's own edges
+    edge_trim: float | None = None
     tiles_run: int = field(default=0, init=False, compare=False)  # tiles the last image needed (benchmarks)
 
     def probability(self, image: SolarImage) -> np.ndarray:
@@ -70,16 +74,23 @@ class FullDiskModel:
 
     def mask(self, image: SolarImage) -> tuple[np.ndarray, np.ndarray]:
         """(binary sunspot mask as uint8, probability) on ``image``'s pixels; sunspots called on the dust
-        map's specks are left out of the mask (they still show in the probability)."""
+        map's specks are left out of the mask (they still show in the probability), and with edge cuts
+        each spot's edge is settled by the image's brightness (``edges.refine``)."""
         probability = self.probability(image)
-        mask = (probability >= self.threshold).astype(np.uint8)
-        if self.dust_map is not None and self.dust_map.applies_to(image):
-            mask = self.dust_map.veto(mask)
+        mask = ((probability >= self.threshold) & ~self.set_aside(image, probability)).astype(np.uint8)
+        if self.edge_grow is not None and self.edge_trim is not None:
+            contrast, mu = image.flattened()
+            # The background's width is set in training pixels: the same stretch of Sun on any image.
+            sigma = BACKGROUND_SIGMA_PX * self.arcsec_per_px / image.arcsec_per_px
+            mask = edges.refine(mask, probability, contrast, mu, self.edge_grow, self.edge_trim, sigma)
         return mask, probability
 
-    def set_aside(self, mask: np.ndarray, probability: np.ndarray) -> np.ndarray:
-        """The pixels called sunspot but set aside as dust (what ``mask`` left out)."""
-        return (probability >= self.threshold) & (mask == 0)
+    def set_aside(self, image: SolarImage, probability: np.ndarray) -> np.ndarray:
+        """The pixels called sunspot but set aside as lying on the dust map's specks (bool)."""
+        called = probability >= self.threshold
+        if self.dust_map is None or not self.dust_map.applies_to(image):
+            return np.zeros_like(called)
+        return called & ~self.dust_map.veto(called)
 
     def _window(self) -> np.ndarray:
         """Tile weights: 1 in the middle, falling linearly to near 0 over ``overlap`` pixels at each edge."""
@@ -107,8 +118,10 @@ class FullDiskModel:
         window = self._window()
         for start in range(0, len(origins), PREDICT_BATCH):
             batch = origins[start:start + PREDICT_BATCH]
-            tiles = np.stack([flat[r:r + size, c:c + size] for r, c in batch])[..., None]
-            scores = np.asarray(self.keras_model(tiles, training=False), np.float32)[..., 0]
+            tiles = np.zeros((PREDICT_BATCH, size, size, 1), np.float32)
+            tiles[: len(batch), ..., 0] = [flat[r:r + size, c:c + size] for r, c in batch]
+            # Always one batch shape, so Keras's compiled predict step is traced once, not per image.
+            scores = np.asarray(self.keras_model.predict_on_batch(tiles), np.float32)[: len(batch), ..., 0]
             for (r, c), score in zip(batch, scores):
                 total[r:r + size, c:c + size] += score * window
                 weight[r:r + size, c:c + size] += window
@@ -129,9 +142,10 @@ def training_plate_scale(index) -> float:
                             for date, radius in disks.items()]))
 
 
-def trained_full_disk_model(keras_path, threshold: float, tiles_dir, dust_map_path=None) -> FullDiskModel:
+def trained_full_disk_model(keras_path, threshold: float, tiles_dir, dust_map_path=None,
+                            edge_grow: float | None = None, edge_trim: float | None = None) -> FullDiskModel:
     """The trained localizer with what it learned from: tile size, normalisation and plate scale of its tiles,
-    and the dust map of its archive's detector when there is one."""
+    the dust map of its archive's detector when there is one, and the edge cuts chosen for it."""
     import keras
 
     from sunspotter import dust_map, tiles
@@ -144,4 +158,5 @@ def trained_full_disk_model(keras_path, threshold: float, tiles_dir, dust_map_pa
                          arcsec_per_px=training_plate_scale(tiles.read_index(tiles_dir)),
                          tile_size=int(meta["tile_size"]), normalisation=meta["normalisation"],
                          overlap=int(meta["tile_size"]) // 4,
-                         dust_map=dust_map.read(dust_map_path) if dust_map_path else None)
+                         dust_map=dust_map.read(dust_map_path) if dust_map_path else None,
+                         edge_grow=edge_grow, edge_trim=edge_trim)

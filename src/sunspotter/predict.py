@@ -85,7 +85,7 @@ def predict_one(model: FullDiskModel, path: Path, out_dir: Path, date: str | Non
     """Run the model on one image and write its three outputs; return its summary row."""
     image = read_solar_image(path, date)
     mask, probability = model.mask(image)
-    dust = model.set_aside(mask, probability)
+    dust = model.set_aside(image, probability)
     table = sunspot_catalog.catalog(image, mask)
     stem = _stem(path)
     write_mask_fits(out_dir / f"{stem}.mask.fits", image, mask)

@@ -75,7 +75,7 @@ class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
             figures = summary(catalog(image, mask))
             rows.append({"mask_png": mask_png(mask[::-1] if image.rows_flipped else mask),
                          "regions": figures["regions"], "total_area_msh": figures["total_area_msh"],
-                         "dust_set_aside": count_patches(self.full_disk.set_aside(mask, probability))})
+                         "dust_set_aside": count_patches(self.full_disk.set_aside(image, probability))})
         return pd.DataFrame(rows)
 
 

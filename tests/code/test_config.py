@@ -24,6 +24,7 @@ def test_repo_params_load():
     (lambda p: p["train"]["classifier"].update(epoch=3), r"unknown \['epoch'\]"),
     (lambda p: p["tile"]["split"].update(train=0.9), "sum to 1"),
     (lambda p: p.pop("evaluate"), "section 'evaluate' must be a mapping"),
+    (lambda p: p["full_disk"].update(edge_grow=0.95, edge_trim=0.9), "edge_grow <= edge_trim"),
     (lambda p: p["train"]["localizer"].update(focal_gamma=-1), r"train.localizer.focal_gamma must be in \[0, 5\]"),
 ])
 def test_bad_params_are_named(tmp_path, change, message):

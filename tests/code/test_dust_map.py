@@ -70,7 +70,7 @@ def test_a_spot_called_on_dust_is_set_aside_and_counted(tmp_path, dust_at_speck)
     assert len(catalog.catalog(image, mask)) == 1  # the real spot
     called = probability >= model.threshold
     assert called[int(SPECK[1]), int(SPECK[0])] and not mask[int(SPECK[1]), int(SPECK[0])]
-    assert dust_map.count_patches(model.set_aside(mask, probability)) == 1
+    assert dust_map.count_patches(model.set_aside(image, probability)) == 1
     summary, errors = predict_files(model, [path], tmp_path / "out")
     assert not errors and summary.loc[0, "regions"] == 1 and summary.loc[0, "dust_set_aside"] == 1
 
@@ -83,7 +83,7 @@ def test_the_map_is_only_used_on_frames_of_its_detector(tmp_path, dust_at_speck)
     assert not dust_at_speck.applies_to(image)
     small = dust_map.DustMap(np.zeros((256, 256), bool), 10)
     assert not small.applies_to(read_solar_image(pspt_file(tmp_path / "f.fits.gz", sun())))  # another size
-    assert model.set_aside(*model.mask(image)).sum() == 0
+    assert model.set_aside(image, model.mask(image)[1]).sum() == 0
 
 
 def test_the_map_round_trips_and_another_file_is_a_clear_error(tmp_path, dust_at_speck):

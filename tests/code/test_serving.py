@@ -28,7 +28,8 @@ def saved_model(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("model")
     keras_path = folder / "localizer.keras"
     contrast_model().save(keras_path)
-    model = FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=apparent_radius_arcsec(DATE) / RADIUS)
+    model = FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=apparent_radius_arcsec(DATE) / RADIUS,
+                          edge_grow=0.9, edge_trim=0.93)
     save_full_disk_model(model, keras_path, folder / "full_disk")
     return folder / "full_disk"
 
@@ -41,6 +42,7 @@ def image_file(tmp_path_factory) -> Path:
 def test_saved_model_loads_with_its_settings(saved_model):
     model = load_full_disk_model(str(saved_model))
     assert model.threshold == 0.5 and model.tile_size == 128
+    assert (model.edge_grow, model.edge_trim) == (0.9, 0.93)  # the edge cuts travel with the model
     assert model.arcsec_per_px == pytest.approx(apparent_radius_arcsec(DATE) / RADIUS)
 
 

@@ -1,0 +1,85 @@
+"""Edge refinement of called spots by the image's own brightness, and the local background it compares with."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from sunspotter import catalog, edges
+from sunspotter.background import local_background
+from sunspotter.inference import FullDiskModel
+from sunspotter.solar_image import apparent_radius_arcsec, read_solar_image
+from tests.code.test_full_disk import DATE, RADIUS, contrast_model, pspt_file, spot_area_msh, sun
+
+SIZE = 200
+
+
+def disk(centre, radius) -> np.ndarray:
+    y, x = np.mgrid[:SIZE, :SIZE]
+    return np.hypot(x - centre[0], y - centre[1]) <= radius
+
+
+def test_edges_grow_onto_a_missed_rim_and_trim_what_is_not_dark():
+    contrast = np.ones((SIZE, SIZE), np.float32)
+    mu = np.ones_like(contrast)
+    spot, pore, patch = (60, 60), (140, 140), (60, 150)
+    contrast[disk(spot, 6)] = 0.86   # penumbra out to 6 px ...
+    contrast[disk(spot, 3)] = 0.5    # ... round an umbra
+    contrast[disk(pore, 4)] = 0.95   # a pore's faint surroundings ...
+    contrast[disk(pore, 3)] = 0.55   # ... round its dark core
+    contrast[disk(patch, 3)] = 0.98  # a patch no darker than the disk around it
+    called = disk(spot, 5) | disk(pore, 4) | disk(patch, 3)  # penumbra rim missed, pore widened, patch wrong
+    probability = np.where(called, 0.9, 0.0)
+    refined = edges.refine(called.astype(np.uint8), probability, contrast, mu, grow=0.9, trim=0.93)
+    assert refined.dtype == np.uint8
+    np.testing.assert_array_equal(refined.astype(bool), disk(spot, 6) | disk(pore, 3))
+
+
+def test_edges_move_by_one_pixel_at_most():
+    """A spot called far too small grows by one pixel, not over the whole dark area."""
+    contrast = np.ones((SIZE, SIZE), np.float32)
+    contrast[disk((100, 100), 12)] = 0.8
+    called = disk((100, 100), 4)
+    refined = edges.refine(called, np.where(called, 0.9, 0.0), contrast, np.ones_like(contrast), 0.9, 0.93)
+    np.testing.assert_array_equal(refined, ndimage.binary_dilation(called, structure=np.ones((3, 3))))
+
+
+def test_edges_leave_the_limb_alone():
+    contrast = np.ones((SIZE, SIZE), np.float32)
+    contrast[80:120, 80:120] = 0.8  # a spot across the limb cut
+    mu = np.where(np.arange(SIZE) < 100, 1.0, 0.1)[None, :].repeat(SIZE, axis=0)  # right half beyond the limb cut
+    called = np.zeros((SIZE, SIZE), bool)
+    called[90:110, 90:100] = True
+    refined = edges.refine(called, np.where(called, 0.9, 0.0), contrast, mu, 0.9, 0.93)
+    assert not refined[:, 100:].any()  # the masks never mark the limb
+    assert refined[89:111, 89:100].all()  # elsewhere the dark rim joins
+
+
+def test_background_is_the_mean_of_usable_pixels_around():
+    y, x = np.mgrid[:SIZE, :SIZE].astype(np.float32)
+    values = 1.0 + 0.001 * (x - y)  # a gentle gradient, as uneven cloud leaves
+    usable = ~disk((100, 100), 15)
+    values[~usable] = 0.3  # a spot the background must not see
+    background = local_background(values, usable, sigma_px=20)
+    exact = ndimage.gaussian_filter(np.where(usable, values, 0), 20) / ndimage.gaussian_filter(usable * 1.0, 20)
+    inner = (slice(40, 160), slice(40, 160))
+    assert np.abs(background - exact)[inner].max() < 2e-3
+    assert background[100, 100] == pytest.approx(1.0, abs=0.01)
+    # Asked only at some pixels, it gives the same there.
+    at = disk((70, 120), 5)
+    np.testing.assert_allclose(local_background(values, usable, 20, at=at), background[at], atol=1e-5)
+    # Nothing usable within reach: the quiet Sun.
+    assert local_background(values, np.zeros_like(usable), 20)[0, 0] == 1.0
+
+
+def test_full_disk_model_refines_edges_without_harming_a_clean_spot(tmp_path):
+    """On a sharp spot the network's edges are right: the refinement keeps them, and the area stays true."""
+    image = read_solar_image(pspt_file(tmp_path / "20140105.1800.HW.R.P.rdc.fits.gz", sun()))
+    scale = apparent_radius_arcsec(DATE) / RADIUS
+    plain = FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=scale)
+    refined = FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=scale, edge_grow=0.9, edge_trim=0.93)
+    mask, _ = refined.mask(image)
+    np.testing.assert_array_equal(mask, plain.mask(image)[0])
+    table = catalog.catalog(image, mask)
+    assert len(table) == 1 and table.iloc[0].area_msh == pytest.approx(spot_area_msh(), rel=0.15)
