@@ -17,7 +17,6 @@ import numpy as np
 from scipy import ndimage
 
 from sunspotter import edges, pspt
-from sunspotter.background import BACKGROUND_SIGMA_PX
 from sunspotter.classical import disk_geometry
 from sunspotter.dust_map import DustMap
 from sunspotter.tiles import normalise
@@ -80,9 +79,9 @@ class FullDiskModel:
         mask = ((probability >= self.threshold) & ~self.set_aside(image, probability)).astype(np.uint8)
         if self.edge_grow is not None and self.edge_trim is not None:
             contrast, mu = image.flattened()
-            # The background's width is set in training pixels: the same stretch of Sun on any image.
-            sigma = BACKGROUND_SIGMA_PX * self.arcsec_per_px / image.arcsec_per_px
-            mask = edges.refine(mask, probability, contrast, mu, self.edge_grow, self.edge_trim, sigma)
+            # The surroundings are the same stretch of Sun on any image: their widths scale with the image.
+            mask = edges.refine(mask, probability, contrast, mu, self.edge_grow, self.edge_trim,
+                                px_per_training_px=self.arcsec_per_px / image.arcsec_per_px)
         return mask, probability
 
     def set_aside(self, image: SolarImage, probability: np.ndarray) -> np.ndarray:

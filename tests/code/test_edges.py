@@ -10,7 +10,8 @@ from sunspotter import catalog, edges
 from sunspotter.background import local_background
 from sunspotter.inference import FullDiskModel
 from sunspotter.solar_image import apparent_radius_arcsec, read_solar_image
-from tests.code.test_full_disk import DATE, RADIUS, contrast_model, pspt_file, spot_area_msh, sun
+from tests.code.test_full_disk import (CENTRE, DATE, RADIUS, SIZE as FRAME, SPOT, contrast_model, pspt_file,
+                                      spot_area_msh, sun, wcs_file)
 
 SIZE = 200
 
@@ -76,10 +77,45 @@ def test_background_is_the_mean_of_usable_pixels_around():
 def test_full_disk_model_refines_edges_without_harming_a_clean_spot(tmp_path):
     """On a sharp spot the network's edges are right: the refinement keeps them, and the area stays true."""
     image = read_solar_image(pspt_file(tmp_path / "20140105.1800.HW.R.P.rdc.fits.gz", sun()))
-    scale = apparent_radius_arcsec(DATE) / RADIUS
-    plain = FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=scale)
-    refined = FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=scale, edge_grow=0.9, edge_trim=0.93)
+    plain, refined = models()
     mask, _ = refined.mask(image)
     np.testing.assert_array_equal(mask, plain.mask(image)[0])
     table = catalog.catalog(image, mask)
     assert len(table) == 1 and table.iloc[0].area_msh == pytest.approx(spot_area_msh(), rel=0.15)
+
+
+def models() -> tuple[FullDiskModel, FullDiskModel]:
+    scale = apparent_radius_arcsec(DATE) / RADIUS
+    return (FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=scale),
+            FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=scale, edge_grow=0.9, edge_trim=0.93))
+
+
+def faint_rim(data: np.ndarray, spot, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """The image with a ring of ``width`` px round the spot at 0.89 of the quiet Sun (just brighter than
+    the stand-in model's cut, so it misses it), and the ring."""
+    y, x = np.mgrid[:data.shape[0], :data.shape[1]]
+    d = np.hypot(x - spot[0], y - spot[1])
+    ring = (d > spot[2]) & (d <= spot[2] + width)
+    return np.where(ring, data * 0.89, data).astype(np.float32), ring
+
+
+def test_full_disk_model_adds_a_missed_faint_rim(tmp_path):
+    data, ring = faint_rim(sun(), SPOT, 1.0)
+    image = read_solar_image(pspt_file(tmp_path / "20140105.1800.HW.R.P.rdc.fits.gz", data))
+    plain, refined = (model.mask(image)[0].astype(bool) for model in models())
+    assert not (plain & ring).any()
+    assert (refined & ring).sum() >= 0.8 * ring.sum()
+    assert not (refined & ~plain & ~ring).any()  # nothing but the rim joined
+
+
+def test_full_disk_model_refines_an_image_at_another_plate_scale(tmp_path):
+    """Half the model's resolution: the rim is found on the image's own pixels, one of them wide."""
+    half = FRAME // 2
+    centre = ((CENTRE[0] + 0.5) / 2 - 0.5, (CENTRE[1] + 0.5) / 2 - 0.5)
+    spot = ((SPOT[0] + 0.5) / 2 - 0.5, (SPOT[1] + 0.5) / 2 - 0.5, SPOT[2] / 2)
+    data, ring = faint_rim(sun(size=half, radius=RADIUS / 2, centre=centre, spot=spot), spot, 1.0)
+    plain_model, refined_model = models()
+    image = read_solar_image(wcs_file(tmp_path / "hmi_like.fits", data, 2 * plain_model.arcsec_per_px, centre))
+    plain, refined = plain_model.mask(image)[0].astype(bool), refined_model.mask(image)[0].astype(bool)
+    assert (refined & ring).sum() > (plain & ring).sum()
+    assert not (refined & ~ndimage.binary_dilation(plain, structure=np.ones((3, 3)))).any()
