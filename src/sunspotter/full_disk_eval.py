@@ -21,7 +21,8 @@ def score_images(model: FullDiskModel, pairs: dict[str, tiles.Pair], progress: b
         image = read_solar_image(pair.images[0])
         codes, _ = pspt.read_fits(pair.mask)
         truth = pspt.sunspot_mask(codes)
-        guess, probability = model.mask(image)
+        segmentation = model.segment(image)
+        guess = segmentation.mask
         true_table, guess_table = catalog.catalog(image, truth), catalog.catalog(image, guess)
         rows.append({"observation": key, "date": pair.observation.iso_date, "disk_dice": classical.dice(truth, guess),
                      "true_regions": len(true_table), "predicted_regions": len(guess_table),
@@ -29,7 +30,7 @@ def score_images(model: FullDiskModel, pairs: dict[str, tiles.Pair], progress: b
                      "predicted_area_msh": catalog.summary(guess_table)["total_area_msh"],
                      "true_pixels": int(truth.sum()), "overlap_pixels": int((truth & guess).sum()),
                      "predicted_pixels": int(guess.sum()),
-                     "dust_set_aside": count_patches(model.set_aside(image, probability))})
+                     "dust_set_aside": count_patches(segmentation.dust)})
     table = pd.DataFrame(rows)
     table["count_error"] = table["predicted_regions"] - table["true_regions"]
     # Relative to the true area; a spot-free disk has no relative error, only whether anything was called.

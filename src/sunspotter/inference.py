@@ -32,6 +32,13 @@ def _resample(data: np.ndarray, factors) -> np.ndarray:
     return ndimage.zoom(data, factors, order=1, grid_mode=True, mode="nearest")
 
 
+@dataclass(frozen=True)
+class Segmentation:
+    mask: np.ndarray         # uint8, 1 = sunspot, on the input's pixels
+    probability: np.ndarray  # the localizer's, per pixel
+    dust: np.ndarray         # bool: called sunspot but set aside as lying on the detector's dust
+
+
 @dataclass
 class FullDiskModel:
     """A tile localizer and what full-disk use of it needs to know about its training."""
@@ -71,18 +78,24 @@ class FullDiskModel:
             probability = _resample(probability, np.array(image.data.shape) / np.array(probability.shape))
         return np.clip(probability, 0.0, 1.0)
 
-    def mask(self, image: SolarImage) -> tuple[np.ndarray, np.ndarray]:
-        """(binary sunspot mask as uint8, probability) on ``image``'s pixels; sunspots called on the dust
-        map's specks are left out of the mask (they still show in the probability), and with edge cuts
-        each spot's edge is settled by the image's brightness (``edges.refine``)."""
+    def segment(self, image: SolarImage) -> Segmentation:
+        """The sunspot mask of ``image`` with what it came from: sunspots called on the dust map's specks
+        are left out of the mask (kept as ``dust``; they still show in the probability), and with edge
+        cuts each spot's edge is settled by the image's brightness (``edges.refine``)."""
         probability = self.probability(image)
-        mask = ((probability >= self.threshold) & ~self.set_aside(image, probability)).astype(np.uint8)
+        dust = self.set_aside(image, probability)
+        mask = ((probability >= self.threshold) & ~dust).astype(np.uint8)
         if self.edge_grow is not None and self.edge_trim is not None:
             contrast, mu = image.flattened()
             # The surroundings are the same stretch of Sun on any image: their widths scale with the image.
             mask = edges.refine(mask, probability, contrast, mu, self.edge_grow, self.edge_trim,
                                 px_per_training_px=self.arcsec_per_px / image.arcsec_per_px)
-        return mask, probability
+        return Segmentation(mask, probability, dust)
+
+    def mask(self, image: SolarImage) -> tuple[np.ndarray, np.ndarray]:
+        """(binary sunspot mask as uint8, probability) on ``image``'s pixels (see ``segment``)."""
+        segmentation = self.segment(image)
+        return segmentation.mask, segmentation.probability
 
     def set_aside(self, image: SolarImage, probability: np.ndarray) -> np.ndarray:
         """The pixels called sunspot but set aside as lying on the dust map's specks (bool)."""

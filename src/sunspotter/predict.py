@@ -84,8 +84,8 @@ def write_table(path: Path, table: pd.DataFrame) -> None:
 def predict_one(model: FullDiskModel, path: Path, out_dir: Path, date: str | None, catalog_format: str) -> dict:
     """Run the model on one image and write its three outputs; return its summary row."""
     image = read_solar_image(path, date)
-    mask, probability = model.mask(image)
-    dust = model.set_aside(image, probability)
+    segmentation = model.segment(image)
+    mask, dust = segmentation.mask, segmentation.dust
     table = sunspot_catalog.catalog(image, mask)
     stem = _stem(path)
     write_mask_fits(out_dir / f"{stem}.mask.fits", image, mask)

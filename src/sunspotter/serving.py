@@ -71,11 +71,12 @@ class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
                 path = Path(folder) / f"image{suffix_for(payload)}"
                 path.write_bytes(payload)
                 image = read_solar_image(path, date or None)
-            mask, probability = self.full_disk.mask(image)
+            segmentation = self.full_disk.segment(image)
+            mask = segmentation.mask
             figures = summary(catalog(image, mask))
             rows.append({"mask_png": mask_png(mask[::-1] if image.rows_flipped else mask),
                          "regions": figures["regions"], "total_area_msh": figures["total_area_msh"],
-                         "dust_set_aside": count_patches(self.full_disk.set_aside(image, probability))})
+                         "dust_set_aside": count_patches(segmentation.dust)})
         return pd.DataFrame(rows)
 
 
