@@ -54,7 +54,7 @@ def main(n: int) -> None:
     tile = params.tile
     work = synthetic_archive(params, n, "bench-input-")
     spec = tile_spec(params)
-    tiles.write_tiles(tiles.find_pairs(work / "raw", tile.channels), work / "tiles", spec, split_fractions=tile.split,
+    tiles.write_tiles(tiles.find_pairs(work / "raw", tile.channels), work / "tiles", spec, split=tile.split,
                       shards_per_split=tile.shards_per_split, seed=params.base.seed, progress=False)
     meta = tiles.read_meta(work / "tiles")
     print(f"{n} observations of {params.base.image_size} x {params.base.image_size}, tiles of "

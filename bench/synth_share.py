@@ -29,7 +29,7 @@ def main(n: int) -> None:
     start = time.perf_counter()
     tile = params.tile
     index = tiles.write_tiles(tiles.find_pairs(work / "raw", tile.channels), work / "tiles", tile_spec(params),
-                              split_fractions=tile.split, shards_per_split=1, seed=params.base.seed, progress=False)
+                              split=tile.split, shards_per_split=1, seed=params.base.seed, progress=False)
     tiling = time.perf_counter() - start
     train_observations = index.loc[index["split"] == "train", "observation"].nunique()
 

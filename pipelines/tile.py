@@ -22,13 +22,13 @@ def main() -> None:
     with tracking.stage_run("tile"):
         mlflow.log_params({"base.tile_size": params.base.tile_size, "base.seed": params.base.seed}
                           | {f"tile.{k}": v for k, v in vars(tile).items() if k != "split"}
-                          | {f"tile.split.{k}": v for k, v in tile.split.items()})
+                          | {f"tile.split.{k}": v for k, v in vars(tile.split).items()})
         spec = tiles.TileSpec(params.base.tile_size, tile.stride, tile.min_disk_fraction, tuple(tile.channels),
                               tile.normalisation)
         with tiles.dask_client(tile.dask_scheduler, tile.dask_workers) as client:
             pairs = tiles.find_pairs(paths.RAW, tile.channels, quarantined_observations())
             index = tiles.write_tiles(pairs, paths.TILES, spec,
-                                      split_fractions=tile.split, shards_per_split=tile.shards_per_split,
+                                      split=tile.split, shards_per_split=tile.shards_per_split,
                                       seed=params.base.seed, client=client)
         counts = index.groupby("split")["label"].agg(["count", "sum"])
         mlflow.log_metrics({f"{split}_{name}": int(counts.loc[split, column])

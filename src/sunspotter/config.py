@@ -53,6 +53,16 @@ class Acquire:
 
 
 @dataclass(frozen=True)
+class Split:
+    """Val and test as blocks of consecutive dates, kept apart from train by gaps (tiles.split_by_date)."""
+
+    val: float              # share of the observation dates in val blocks
+    test: float             # ... in test blocks; train gets the rest, less the gaps
+    block_days: int         # observation dates per val or test block
+    gap_days: int           # calendar days between a val or test date and any date of another split
+
+
+@dataclass(frozen=True)
 class Tile:
     channels: list[str]     # PSPT filters stacked as input channels
     normalisation: str      # disk_centre or quiet_sun
@@ -61,7 +71,7 @@ class Tile:
     dask_workers: int       # local cluster workers; 0 = one per core
     min_disk_fraction: float
     shards_per_split: int
-    split: dict[str, float]
+    split: Split
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,7 @@ MONITORS = {"classifier": {"val_loss": False, "val_auc": True, "val_accuracy": T
 @dataclass(frozen=True)
 class TrainModel:
     epochs: int             # at most; early stopping may end sooner
+    steps_per_epoch: int    # batches between validations, whatever the archive's size
     patience: int           # epochs without a better monitored val metric before stopping (best weights restored)
     monitor: str            # the val metric early stopping and the learning-rate schedule watch (MONITORS)
     batch_size: int
@@ -158,6 +169,12 @@ def _has_credentials(url: str) -> bool:
                                                           for word in secret_words)
 
 
+def _build_tile(values: Any) -> Tile:
+    if not isinstance(values, dict):
+        raise ConfigError("params.yaml: section 'tile' must be a mapping")
+    return _build(Tile, "tile", {**values, "split": _build(Split, "tile.split", values.get("split"))})
+
+
 def _check(params: Params) -> None:
     base, tile = params.base, params.tile
     rules = [
@@ -176,8 +193,10 @@ def _check(params: Params) -> None:
         (params.validate.on_bad_file in ("fail", "quarantine"), "validate.on_bad_file must be fail or quarantine"),
         (tile.dask_workers >= 0, "tile.dask_workers must be >= 0 (0 = one per core)"),
         (0 <= params.acquire.synthetic.cycle_phase <= 1, "acquire.synthetic.cycle_phase must be in [0, 1]"),
-        (set(tile.split) == {"train", "val", "test"} and abs(sum(tile.split.values()) - 1) < 1e-6,
-         "tile.split must give train, val and test fractions that sum to 1"),
+        (0 < tile.split.val and 0 < tile.split.test and tile.split.val + tile.split.test < 1,
+         "tile.split.val and test must be positive shares of the dates that leave some to train on"),
+        (tile.split.block_days >= 1 and tile.split.gap_days >= 0,
+         "tile.split.block_days must be >= 1 and gap_days >= 0"),
         (0 <= tile.min_disk_fraction < 1, "tile.min_disk_fraction must be in [0, 1)"),
         (tile.shards_per_split >= 1, "tile.shards_per_split must be >= 1"),
         *((0 < model.positive_fraction < 1, f"train.{kind}.positive_fraction must be in (0, 1)")
@@ -191,7 +210,8 @@ def _check(params: Params) -> None:
           for kind, model in params.train.items()),
         *((0 <= model.focal_gamma <= 5, f"train.{kind}.focal_gamma must be in [0, 5]")
           for kind, model in params.train.items()),
-        *((model.epochs >= 1 and model.patience >= 1, f"train.{kind}.epochs and patience must be >= 1")
+        *((model.epochs >= 1 and model.patience >= 1 and model.steps_per_epoch >= 1,
+           f"train.{kind}.epochs, steps_per_epoch and patience must be >= 1")
           for kind, model in params.train.items()),
         *((model.monitor in MONITORS[kind], f"train.{kind}.monitor must be one of {sorted(MONITORS[kind])}")
           for kind, model in params.train.items()),
@@ -232,7 +252,7 @@ def load_params(path: str | os.PathLike = "params.yaml") -> Params:
     params = Params(
         base=_build(Base, "base", raw.get("base")),
         acquire=_build_acquire(raw.get("acquire")),
-        tile=_build(Tile, "tile", raw.get("tile")),
+        tile=_build_tile(raw.get("tile")),
         validate=_build(Validate, "validate", raw.get("validate")),
         train={kind: _build(TrainModel, f"train.{kind}", train[kind]) for kind in MODEL_KINDS},
         dust_map=_build(DustMapParams, "dust_map", raw.get("dust_map")),

@@ -18,7 +18,7 @@ import pandas as pd
 
 from sunspotter import pspt
 from sunspotter.classical import CONTRAST_CUT, flatten
-from sunspotter.config import SPLITS
+from sunspotter.config import SPLITS, Split
 
 INDEX_NAME = "index.parquet"
 SHARD_SUFFIX = ".tfrecord"
@@ -70,32 +70,81 @@ def find_pairs(raw_dir: Path, channels: tuple[str, ...] | list[str], exclude: fr
     return pairs
 
 
-def split_by_date(dates: list[str], fractions: dict[str, float], seed: int,
-                  strata: dict[str, str] | None = None) -> dict[str, str]:
-    """Assign each observation date to one split, stratified by ``strata`` (date -> its frame's condition).
+#: Arrangements of val and test blocks drawn before the best one is kept.
+ARRANGEMENTS_TRIED = 2000
 
-    Each stratum of n dates sends round(fraction * n) of them to test and to val, and at least one to
-    test when it has two or more, so every observing condition seen twice is also tested; train keeps
-    at least one of each. Every split gets at least one date. Without strata this is a plain shuffle.
+
+def split_by_date(dates: list[str], split: Split, seed: int,
+                  strata: dict[str, str] | None = None) -> dict[str, str]:
+    """Assign observation dates to train, val and test, val and test in blocks of consecutive dates.
+
+    Consecutive days show the same spots, carried about 13 degrees a day across the disk, so a test date
+    beside a train date leaks its answer. Val and test come as runs of ``split.block_days`` observation
+    dates, at least ``split.gap_days`` calendar days apart, and the train dates within ``gap_days`` of a
+    val or test date go to no split (they are left out of the mapping). Where the blocks lie is drawn with
+    ``seed``: of the arrangements tried, the one that tests and trains on the most conditions of
+    ``strata`` seen on two or more dates, then validates on the most, then keeps the most train dates
+    wins (the first drawn of equals).
     """
     unique = sorted(set(dates))
-    if len(unique) < len(SPLITS):
-        raise ValueError(f"need at least {len(SPLITS)} observation dates to split, got {len(unique)}")
-    groups: dict[str, list[str]] = {}
-    for date in unique:
-        groups.setdefault((strata or {}).get(date, ""), []).append(date)
+    days = np.array([_day_number(date) for date in unique])
+    n = len(unique)
+    block = max(1, min(split.block_days, n // 3))
+    n_blocks = {"test": max(1, round(split.test * n / block)), "val": max(1, round(split.val * n / block))}
+    if (n_blocks["test"] + n_blocks["val"]) * block >= n:
+        raise ValueError(f"{n} observation dates cannot hold {n_blocks['test']} test and {n_blocks['val']} val "
+                         f"blocks of {block} dates and still train on some: lower tile.split.block_days")
+    conditions = np.array([(strata or {}).get(date, "") for date in unique])
+    values, counts = np.unique(conditions, return_counts=True)
+    wanted = set(values[counts >= 2])
     rng = np.random.default_rng(seed)
-    members = {split: [] for split in SPLITS}
-    for _, group in sorted(groups.items()):
-        n = len(group)
-        n_test = min(max(int(n >= 2), round(fractions["test"] * n)), n - 1)
-        n_val = min(round(fractions["val"] * n), n - n_test - 1)
-        for rank, i in enumerate(rng.permutation(n)):
-            members["test" if rank < n_test else "val" if rank < n_test + n_val else "train"].append(group[i])
-    for split in SPLITS:  # a split left empty borrows the latest-drawn date of the fullest
-        if not members[split]:
-            members[split].append(max(members.values(), key=len).pop())
-    return {date: split for split, split_dates in members.items() for date in split_dates}
+    best, best_score = None, None
+    for _ in range(ARRANGEMENTS_TRIED):
+        labels = _draw_blocks(rng, days, block, n_blocks, split.gap_days)
+        if labels is None:
+            continue
+        seen = {name: set(conditions[labels == name]) for name in SPLITS}
+        if not all(seen.values()):
+            continue
+        score = (len(wanted & seen["test"] & seen["train"]), len(wanted & seen["val"]), int(np.sum(labels == "train")))
+        if best_score is None or score > best_score:
+            best, best_score = labels, score
+    if best is None:
+        raise ValueError(f"{n} observation dates: no arrangement of {sum(n_blocks.values())} val and test blocks of "
+                         f"{block} dates, {split.gap_days} days apart, leaves a date to train on: lower "
+                         f"tile.split.gap_days or block_days")
+    return {date: str(label) for date, label in zip(unique, best) if label != GAP}
+
+
+GAP = "gap"
+
+
+def _day_number(date: str) -> int:
+    """Days since 1970 of a ``YYYYMMDD`` or ``YYYY-MM-DD`` date."""
+    iso = date if "-" in date else f"{date[:4]}-{date[4:6]}-{date[6:8]}"
+    return int(np.datetime64(iso, "D").astype(np.int64))
+
+
+def _draw_blocks(rng, days: np.ndarray, block: int, n_blocks: dict[str, int], gap_days: int) -> np.ndarray | None:
+    """Labels of one random arrangement: blocks at random starts, train elsewhere, gap beside the blocks;
+    None when two blocks came closer than ``gap_days`` days."""
+    n = len(days)
+    labels = np.full(n, "train", dtype=object)
+    placed: list[tuple[int, int]] = []  # first and last day of each block
+    for name, count in n_blocks.items():
+        for _ in range(count):
+            start = int(rng.integers(0, n - block + 1))
+            first, last = days[start], days[start + block - 1]
+            if any(first - gap_days <= other_last and other_first <= last + gap_days
+                   for other_first, other_last in placed):
+                return None
+            placed.append((first, last))
+            labels[start:start + block] = name
+    held = days[labels != "train"]
+    nearest = np.minimum(np.abs(days - held[np.clip(np.searchsorted(held, days), 0, len(held) - 1)]),
+                         np.abs(days - held[np.clip(np.searchsorted(held, days) - 1, 0, len(held) - 1)]))
+    labels[(labels == "train") & (nearest <= gap_days)] = GAP
+    return labels
 
 
 def normalise(image: np.ndarray, header, method: str = "disk_centre") -> np.ndarray:
@@ -244,7 +293,7 @@ def _tiled_in_order(pairs: list[Pair], spec: TileSpec, parts: Path, client) -> I
             window.append(submit(following))
 
 
-def write_tiles(pairs: list[Pair], out_dir: Path, spec: TileSpec, *, split_fractions: dict[str, float],
+def write_tiles(pairs: list[Pair], out_dir: Path, spec: TileSpec, *, split: Split,
                 shards_per_split: int, seed: int, client=None, progress: bool = True) -> pd.DataFrame:
     """Tile every pair into per-split shards plus one Parquet index; the folder appears whole or not at all.
 
@@ -256,7 +305,9 @@ def write_tiles(pairs: list[Pair], out_dir: Path, spec: TileSpec, *, split_fract
     out_dir = Path(out_dir)
     conditions = {p.observation.date: pspt.main_condition(pspt.frame_conditions(pspt.read_header(p.images[0])))
                   for p in pairs}
-    assignment = split_by_date(list(conditions), split_fractions, seed, strata=conditions)
+    assignment = split_by_date(list(conditions), split, seed, strata=conditions)
+    # Dates in the gaps between splits are tiled by no split: they would leak spots across the border.
+    pairs = [pair for pair in pairs if pair.observation.date in assignment]
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
     parts = staging / "parts"
@@ -268,10 +319,10 @@ def write_tiles(pairs: list[Pair], out_dir: Path, spec: TileSpec, *, split_fract
         results = _tiled_in_order(pairs, spec, parts, client)
         for pair, (tile_rows, records_path) in tqdm(zip(pairs, results), total=len(pairs), desc="tiling",
                                                     unit="obs", disable=not progress):
-            split = assignment[pair.observation.date]
+            name_of_split = assignment[pair.observation.date]
             # Whole observations go to one shard, round-robin, so shards stay balanced.
-            name = shard_name(split, per_split_seen[split] % shards_per_split, shards_per_split)
-            per_split_seen[split] += 1
+            name = shard_name(name_of_split, per_split_seen[name_of_split] % shards_per_split, shards_per_split)
+            per_split_seen[name_of_split] += 1
             if name not in shards:
                 shards[name] = [open(staging / name, "wb"), 0]
             shard = shards[name]
@@ -279,7 +330,7 @@ def write_tiles(pairs: list[Pair], out_dir: Path, spec: TileSpec, *, split_fract
                 shutil.copyfileobj(records, shard[0])
             records_path.unlink()
             for row in tile_rows:
-                rows.append(row | {"split": split, "shard": name, "offset": shard[1]})
+                rows.append(row | {"split": name_of_split, "shard": name, "offset": shard[1]})
                 shard[1] += 1
         for handle, _ in shards.values():
             handle.close()
@@ -290,6 +341,7 @@ def write_tiles(pairs: list[Pair], out_dir: Path, spec: TileSpec, *, split_fract
             {"tile_size": spec.tile_size, "stride": spec.stride, "channels": list(spec.channels),
              "normalisation": spec.normalisation,
              "splits": {s: sorted({d for d, a in assignment.items() if a == s}) for s in SPLITS},
+             "gap_dates": sorted(set(conditions) - set(assignment)),
              "conditions": conditions}, indent=1))
         if out_dir.exists():
             shutil.rmtree(out_dir)

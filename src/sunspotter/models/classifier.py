@@ -1,4 +1,4 @@
-"""Tile classifier: does this tile contain a sunspot? Conv/MaxPool blocks and a dense head, as in the original."""
+"""Tile classifier: does this tile contain a sunspot? A strided stem, conv/max-pool blocks and a dense head."""
 
 from __future__ import annotations
 
@@ -6,22 +6,26 @@ import keras
 from keras import layers
 
 
-def conv_bn_relu(x, filters: int):
+def conv_bn_relu(x, filters: int, strides: int = 1):
     """3 x 3 convolution, batch normalisation, ReLU. Normalising each layer's output lets training start at once
     instead of idling for epochs near chance, as the plain convolutions did on these tiles. (The localizer keeps
     plain convolutions: see its module.)"""
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.Activation("relu")(x)
 
 
 def build_classifier(tile_size: int, filters: list[int], channels: int = 1) -> keras.Model:
-    """Return an uncompiled model mapping a (tile, tile, channels) image to P(sunspot)."""
+    """Return an uncompiled model mapping a (tile, tile, channels) image to P(sunspot).
+
+    ``filters[0]`` is the stem, a stride-2 convolution: the full-resolution layers were most of the cost
+    (two convolutions, batch norm and ReLU over every pixel), and a spot a few pixels across still leaves
+    its mark on the stem's half-resolution map. Each later width is one convolution and a 2 x 2 max pool.
+    """
     inputs = keras.Input((tile_size, tile_size, channels), name="tile")
-    x = inputs
-    for n in filters:
-        x = conv_bn_relu(conv_bn_relu(x, n), n)
-        x = layers.MaxPooling2D()(x)
+    x = conv_bn_relu(inputs, filters[0], strides=2)
+    for n in filters[1:]:
+        x = layers.MaxPooling2D()(conv_bn_relu(x, n))
     # Global max pooling: one dark spot anywhere in the tile is enough to say "yes".
     x = layers.GlobalMaxPooling2D()(x)
     x = layers.Dense(64, activation="relu")(x)
