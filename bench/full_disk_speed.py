@@ -1,18 +1,15 @@
-"""How fast is full-disk inference? One 2048 x 2048 image end to end, against the model's bare tile rate.
+"""How fast is full-disk inference, against the localizer of commit 44301f9? One 2048 x 2048 image, in one run.
 
-Synthesises one observation at the params' size, then times, in one run:
-(a) the localizer alone on batches of tiles held in memory: seconds per tile;
-(b) `FullDiskModel.mask` on the whole image as the pipeline configures it (flattening, overlapping tiles
-    over the disk, blending, threshold, dust veto with the pipeline's dust map when there is one, edge
-    refinement with params' full_disk cuts): seconds per image, best of R repeats after a warm-up, each
-    on a fresh copy of the image so that its flattening is timed too.
-It prints (b), the tiles (b) ran, and (b) over (tiles x (a)): the share of the time that is not the
-network. The target is (b) <= 3 s on the 2-core CPU machine (<= 0.1 s on a GPU).
+Synthesises one observation at the params' size, then times `FullDiskModel.mask` on the whole image as the
+pipeline configures it (flattening, overlapping tiles over the disk, blending, threshold, dust veto with the
+pipeline's dust map when there is one, edge refinement with params' full_disk cuts), each time on a fresh
+copy of the image so that its flattening is timed too, with two networks in alternating repeats:
+- old: the 44301f9 localizer (its builder and filters read from git at that commit), untrained;
+- new: models/localizer.keras when the pipeline has trained one, else the working tree's builder, untrained.
+Weights do not change the speed. It prints the best of R repeats of each, the tiles run, each network's bare
+rate on batches held in memory and its share of the time, and the ratio new / old (target <= 0.5).
 
     .venv/bin/python bench/full_disk_speed.py [R, default 3]
-
-It uses models/localizer.keras when the pipeline has trained one (weights do not change the speed),
-else a freshly built localizer of the params' shape.
 """
 
 from __future__ import annotations
@@ -25,22 +22,25 @@ from pathlib import Path
 
 import numpy as np
 
-from _shared import synthetic_archive
+from _shared import OLD_COMMIT, old_builder, old_settings, synthetic_archive
 from sunspotter import dust_map, paths
 from sunspotter.config import load_params
 from sunspotter.inference import PREDICT_BATCH, FullDiskModel
 from sunspotter.solar_image import read_solar_image
 
 
-def localizer(params):
+def networks(params) -> dict:
     import keras
 
     from sunspotter.models import BUILDERS
 
+    size = params.base.tile_size
+    old = old_builder("localizer")(size, list(old_settings("localizer")["filters"]), 1)
     if paths.model_file("localizer").exists():
-        return keras.saving.load_model(paths.model_file("localizer"), compile=False), "models/localizer.keras"
-    settings = params.train["localizer"]
-    return BUILDERS["localizer"](params.base.tile_size, list(settings.filters), 1), "untrained, params' shape"
+        new, source = keras.saving.load_model(paths.model_file("localizer"), compile=False), "models/localizer.keras"
+    else:
+        new, source = BUILDERS["localizer"](size, list(params.train["localizer"].filters), 1), "untrained"
+    return {f"old ({OLD_COMMIT})": old, f"new ({source})": new}
 
 
 def seconds_per_tile(model, tile_size: int, batches: int = 8) -> float:
@@ -57,31 +57,33 @@ def main(repeats: int) -> None:
     work = synthetic_archive(params, 1, "bench-full-disk-")
     try:
         image = read_solar_image(next(Path(work / "raw").glob("*.HW.R.P.rdc.fits.gz")))
-        network, source = localizer(params)
         dust = dust_map.read(paths.DUST_MAP) if paths.DUST_MAP.exists() else None
-        model = FullDiskModel(network, threshold=0.5, arcsec_per_px=image.arcsec_per_px,
-                              tile_size=params.base.tile_size, overlap=params.base.tile_size // 4,
-                              dust_map=dust, edge_grow=params.full_disk.edge_grow,
-                              edge_trim=params.full_disk.edge_trim)
-        per_tile = seconds_per_tile(network, params.base.tile_size)
-        model.mask(dataclasses.replace(image))  # warm-up
-        times = []
+        models = {name: FullDiskModel(network, threshold=0.5, arcsec_per_px=image.arcsec_per_px,
+                                      tile_size=params.base.tile_size, overlap=params.base.tile_size // 4,
+                                      dust_map=dust, edge_grow=params.full_disk.edge_grow,
+                                      edge_trim=params.full_disk.edge_trim)
+                  for name, network in networks(params).items()}
+        per_tile = {name: seconds_per_tile(model.keras_model, params.base.tile_size) for name, model in models.items()}
+        times = {name: [] for name in models}
+        for model in models.values():
+            model.mask(dataclasses.replace(image))  # warm-up
         for _ in range(repeats):
-            fresh = dataclasses.replace(image)  # nothing computed yet: the flattening is timed too
-            start = time.perf_counter()
-            model.mask(fresh)
-            times.append(time.perf_counter() - start)
-        tiles_run = model.tiles_run
+            for name, model in models.items():
+                fresh = dataclasses.replace(image)  # nothing computed yet: the flattening is timed too
+                start = time.perf_counter()
+                model.mask(fresh)
+                times[name].append(time.perf_counter() - start)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    best = min(times)
-    print(f"model: {source}; dust map: {'data/dust_map.fits.gz' if dust else 'none'}; "
-          f"image {image.data.shape[0]} x {image.data.shape[1]}, disk radius {image.radius:.0f} px")
-    print(f"(a) network alone: {per_tile * 1e3:.2f} ms per {params.base.tile_size}-px tile")
-    print(f"(b) full-disk mask: {best:.2f} s (best of {repeats}; all: {', '.join(f'{t:.2f}' for t in times)}), "
-          f"{tiles_run} tiles")
-    print(f"    network share of (b): {tiles_run * per_tile / best:.2f}; target (b) <= 3 s: "
-          f"{'met' if best <= 3 else 'NOT met'}")
+    print(f"dust map: {'data/dust_map.fits.gz' if dust else 'none'}; image {image.data.shape[0]} x "
+          f"{image.data.shape[1]}, disk radius {image.radius:.0f} px")
+    best = {name: min(values) for name, values in times.items()}
+    for name, model in models.items():
+        print(f"{name}: {best[name]:.2f} s (best of {repeats}; all: {', '.join(f'{t:.2f}' for t in times[name])}), "
+              f"{model.tiles_run} tiles at {per_tile[name] * 1e3:.2f} ms each (network share "
+              f"{model.tiles_run * per_tile[name] / best[name]:.2f})")
+    old, new = best.values()
+    print(f"new / old: {new / old:.2f} (target <= 0.5: {'met' if new / old <= 0.5 else 'NOT met'})")
 
 
 if __name__ == "__main__":

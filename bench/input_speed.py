@@ -20,7 +20,7 @@ import time
 import keras
 import tensorflow as tf
 
-from _shared import synthetic_archive, tile_spec
+from _shared import synthetic_archive, tile_archive
 from sunspotter import tiles
 from sunspotter.config import MODEL_KINDS, load_params
 from sunspotter.models import BUILDERS
@@ -51,11 +51,8 @@ def consumed_per_second(model, batch) -> float:
 
 def main(n: int) -> None:
     params = load_params()
-    tile = params.tile
     work = synthetic_archive(params, n, "bench-input-")
-    spec = tile_spec(params)
-    tiles.write_tiles(tiles.find_pairs(work / "raw", tile.channels), work / "tiles", spec, split=tile.split,
-                      shards_per_split=tile.shards_per_split, seed=params.base.seed, progress=False)
+    tile_archive(params, work)
     meta = tiles.read_meta(work / "tiles")
     print(f"{n} observations of {params.base.image_size} x {params.base.image_size}, tiles of "
           f"{params.base.tile_size}, {len(meta['channels'])} channel(s); {TIMED_BATCHES} batches timed")

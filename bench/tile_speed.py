@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 
-from _shared import synthetic_archive, tile_spec
+from _shared import BENCH_SPLIT, synthetic_archive, tile_spec
 from sunspotter import pspt, tiles
 from sunspotter.config import load_params
 
@@ -48,7 +48,7 @@ def main(n: int) -> None:
             client.run(_import_tiling_modules)
             start_up[workers] = time.perf_counter() - start
             start = time.perf_counter()
-            tiles.write_tiles(pairs, work / f"tiles{workers}", spec, split=tile.split,
+            tiles.write_tiles(pairs, work / f"tiles{workers}", spec, split=BENCH_SPLIT,
                               shards_per_split=tile.shards_per_split, seed=params.base.seed, client=client,
                               progress=False)
             per_pair[workers] = (time.perf_counter() - start) / n

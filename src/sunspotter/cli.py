@@ -68,6 +68,17 @@ def _predict(args) -> int:
     return 1 if errors else 0
 
 
+def _figures(args) -> int:
+    from sunspotter import figures
+
+    try:
+        print(f"{figures.write(args.root)}: figures block rewritten from {', '.join(figures.SOURCES)}")
+    except (OSError, ValueError, KeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sunspotter", description="Sunspot detection in full-disk solar images.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("--dust-map", type=Path,
                          help="dust map FITS of the images' detector, or 'none'; default: the one the model carries")
     predict.set_defaults(func=_predict)
+    figures = commands.add_parser("figures", help="rewrite README.md's table of pipeline figures from metrics/")
+    figures.add_argument("--root", type=Path, default=Path("."), help="the repository, after `dvc repro`")
+    figures.set_defaults(func=_figures)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -83,7 +83,8 @@ def split_by_date(dates: list[str], split: Split, seed: int,
     dates, at least ``split.gap_days`` calendar days apart, and the train dates within ``gap_days`` of a
     val or test date go to no split (they are left out of the mapping). Where the blocks lie is drawn with
     ``seed``: of the arrangements tried, the one that tests and trains on the most conditions of
-    ``strata`` seen on two or more dates, then validates on the most, then keeps the most train dates
+    ``strata`` seen on two or more dates, then tests the most of them on two dates or more, then holds
+    them nearest the archive's proportions, then validates on the most, then keeps the most train dates
     wins (the first drawn of equals).
     """
     unique = sorted(set(dates))
@@ -91,9 +92,8 @@ def split_by_date(dates: list[str], split: Split, seed: int,
     n = len(unique)
     block = max(1, min(split.block_days, n // 3))
     n_blocks = {"test": max(1, round(split.test * n / block)), "val": max(1, round(split.val * n / block))}
-    if (n_blocks["test"] + n_blocks["val"]) * block >= n:
-        raise ValueError(f"{n} observation dates cannot hold {n_blocks['test']} test and {n_blocks['val']} val "
-                         f"blocks of {block} dates and still train on some: lower tile.split.block_days")
+    while sum(n_blocks.values()) * block >= n:  # a short archive: train keeps some dates
+        n_blocks[max(n_blocks, key=n_blocks.get)] -= 1
     conditions = np.array([(strata or {}).get(date, "") for date in unique])
     values, counts = np.unique(conditions, return_counts=True)
     wanted = set(values[counts >= 2])
@@ -106,7 +106,14 @@ def split_by_date(dates: list[str], split: Split, seed: int,
         seen = {name: set(conditions[labels == name]) for name in SPLITS}
         if not all(seen.values()):
             continue
-        score = (len(wanted & seen["test"] & seen["train"]), len(wanted & seen["val"]), int(np.sum(labels == "train")))
+        # Two test frames of a condition at least, where there are enough (one frame is an anecdote), and
+        # otherwise conditions in the archive's proportions, so the overall test figures mean the archive's.
+        in_test = {c: int(np.sum((labels == "test") & (conditions == c))) for c in values}
+        tested_twice = sum(min(in_test[c], 2) for c in wanted)
+        n_test = sum(in_test.values())
+        mismatch = sum(abs(in_test[c] - n_test * k / n) for c, k in zip(values, counts))
+        score = (len(wanted & seen["test"] & seen["train"]), tested_twice, -round(mismatch, 6),
+                 len(wanted & seen["val"]), int(np.sum(labels == "train")))
         if best_score is None or score > best_score:
             best, best_score = labels, score
     if best is None:

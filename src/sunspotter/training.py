@@ -145,7 +145,8 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     info = mlflow.tensorflow.log_model(final, name=kind, signature=signature, input_example=example,
                                        metadata={"threshold": threshold, "channels": meta["channels"],
                                                  "normalisation": meta["normalisation"]})
-    return {"metrics": {k: v[best_epoch] for k, v in curves.items()} | {"threshold": threshold, "best_epoch": best_epoch},
+    return {"metrics": {k: v[best_epoch] for k, v in curves.items()}
+                       | {"threshold": threshold, "best_epoch": best_epoch, "epochs_run": len(curves["val_loss"])},
             "history": curves, "threshold": threshold, "model_uri": info.model_uri}
 
 

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from sunspotter import pspt, tiles
+from sunspotter.config import Split
+from tests.conftest import TINY_SPLIT
 
 SPEC = tiles.TileSpec(tile_size=32, stride=32, min_disk_fraction=0.0, channels=("R",), normalisation="disk_centre")
 
@@ -50,36 +52,73 @@ def test_shape_errors_are_clear():
         list(tiles.tile_pair(np.zeros((60, 60)), np.zeros((60, 60), np.uint8), 16, 0.0))
 
 
-def test_split_is_by_date_and_deterministic():
-    dates = [f"201401{d:02d}" for d in range(1, 21)] * 2  # two observations a day
-    fractions = {"train": 0.7, "val": 0.15, "test": 0.15}
-    split = tiles.split_by_date(dates, fractions, seed=3)
-    assert split == tiles.split_by_date(dates, fractions, seed=3)
-    assert set(split) == set(dates)
-    counts = {s: sum(v == s for v in split.values()) for s in ("train", "val", "test")}
-    assert counts == {"train": 14, "val": 3, "test": 3}
+def _dates(n: int, start: str = "2014-01-02") -> list[str]:
+    return [str(day).replace("-", "") for day in np.arange(np.datetime64(start), np.datetime64(start) + n)]
 
 
-def test_split_stratified_by_condition_tests_every_condition_and_trains_on_it():
-    dates = [f"201401{d:02d}" for d in range(1, 25)]
-    strata = dict.fromkeys(dates, "clean") | {"20140103": "cloud", "20140111": "cloud",
-                                              "20140105": "dust", "20140117": "dust", "20140120": "dust",
-                                              "20140108": "bad_seeing"}
-    fractions = {"train": 0.7, "val": 0.15, "test": 0.15}
+def _runs(split: dict[str, str], dates: list[str], name: str) -> list[int]:
+    """Lengths of the runs of consecutive dates (in ``dates`` order) that ``split`` gives to ``name``."""
+    runs, length = [], 0
+    for date in dates:
+        if split.get(date) == name:
+            length += 1
+        elif length:
+            runs.append(length)
+            length = 0
+    return runs + ([length] if length else [])
+
+
+def test_split_is_by_date_in_blocks_with_gaps_and_deterministic():
+    dates = _dates(60)
+    spec = Split(val=0.15, test=0.25, block_days=5, gap_days=3)
+    split = tiles.split_by_date(dates * 2, spec, seed=3)  # two observations a day: still one split per date
+    assert split == tiles.split_by_date(dates, spec, seed=3)
+    assert set(split) <= set(dates)
+    assert _runs(split, dates, "test") and all(run % 5 == 0 for run in _runs(split, dates, "test"))
+    assert sum(_runs(split, dates, "test")) == 15 and sum(_runs(split, dates, "val")) == 10
+    # No train date within 3 days of a val or test date: a spot is 40 degrees or more further on.
+    day = {date: i for i, date in enumerate(dates)}
+    held = [day[d] for d, s in split.items() if s != "train"]
+    assert min(abs(day[d] - h) for d, s in split.items() if s == "train" for h in held) > 3
+    # Val and test apart too, and the dates between them left out of every split.
+    val, test = ([day[d] for d, s in split.items() if s == name] for name in ("val", "test"))
+    assert min(abs(v - t) for v in val for t in test) > 3
+    assert len(dates) - len(split) >= 3
+
+
+def test_split_tests_and_trains_on_every_condition_seen_twice():
+    dates = _dates(48)
+    rng = np.random.default_rng(0)
+    strata = {date: str(rng.choice(["clean", "dust", "cloud", "bad_seeing"], p=[0.45, 0.3, 0.15, 0.1]))
+              for date in dates}
+    strata[dates[40]] = "rare"  # one date only: it cannot be both trained on and tested
     for seed in range(5):
-        split = tiles.split_by_date(dates, fractions, seed, strata)
-        assert set(split) == set(dates)
-        tested = {strata[d] for d, s in split.items() if s == "test"}
+        split = tiles.split_by_date(dates, Split(val=0.15, test=0.25, block_days=6, gap_days=2), seed, strata)
+        tested = [strata[d] for d, s in split.items() if s == "test"]
         trained = {strata[d] for d, s in split.items() if s == "train"}
-        assert tested == {"clean", "cloud", "dust"}  # bad_seeing has one date only: it trains
-        assert trained == {"clean", "cloud", "dust", "bad_seeing"}
+        assert {"clean", "dust", "cloud", "bad_seeing"} <= set(tested) & trained
+        assert all(tested.count(c) >= 2 for c in ("clean", "dust", "cloud", "bad_seeing")), tested
         assert "val" in split.values()
+
+
+def test_calendar_gaps_count_in_days_not_observations():
+    """A real archive misses days: the gap is measured on the calendar."""
+    dates = _dates(40)[::2]  # every other day
+    split = tiles.split_by_date(dates, Split(val=0.2, test=0.2, block_days=4, gap_days=3), seed=1)
+    day = {date: np.datetime64(f"{date[:4]}-{date[4:6]}-{date[6:]}") for date in dates}
+    held = [day[d] for d, s in split.items() if s != "train"]
+    assert min(abs((day[d] - h).astype(int)) for d, s in split.items() if s == "train" for h in held) > 3
+
+
+def test_an_archive_too_short_for_the_blocks_is_a_clear_error():
+    with pytest.raises(ValueError, match="lower tile.split"):
+        tiles.split_by_date(_dates(6), Split(val=0.3, test=0.3, block_days=2, gap_days=5), seed=0)
 
 
 def test_shards_round_trip_through_tf_data(tiny_archive, tmp_path):
     pairs = tiles.find_pairs(tiny_archive, ["R"])
     out = tmp_path / "tiles"
-    index = tiles.write_tiles(pairs, out, SPEC, split_fractions={"train": 0.5, "val": 0.25, "test": 0.25},
+    index = tiles.write_tiles(pairs, out, SPEC, split=TINY_SPLIT,
                               shards_per_split=2, seed=1, progress=False)
     assert index["tile_id"].is_unique
     assert index.groupby("date")["split"].nunique().max() == 1
@@ -125,8 +164,7 @@ def test_hidden_and_misnamed_files_are_not_pairs(tiny_archive, tmp_path):
 
 @pytest.mark.parametrize("n_dates", [3, 4, 5])
 def test_every_split_gets_a_date_even_with_few_dates_and_big_fractions(n_dates):
-    dates = [f"2014-01-{d:02d}" for d in range(1, n_dates + 1)]
-    split = tiles.split_by_date(dates, {"train": 0.2, "val": 0.3, "test": 0.5}, seed=0)
+    split = tiles.split_by_date(_dates(n_dates), Split(val=0.3, test=0.5, block_days=8, gap_days=0), seed=0)
     assert sorted(set(split.values())) == ["test", "train", "val"]
 
 
@@ -137,10 +175,10 @@ def test_tiling_is_byte_identical_across_processes(tiny_archive, tmp_path):
     import sys
 
     script = (
-        "import sys; from pathlib import Path; from sunspotter import tiles\n"
+        "import sys; from pathlib import Path; from sunspotter import tiles; from sunspotter.config import Split\n"
         "spec = tiles.TileSpec(64, 64, 0.0, ('R', 'K'), 'quiet_sun')\n"
         "tiles.write_tiles(tiles.find_pairs(Path(sys.argv[1]), ['R', 'K']), Path(sys.argv[2]), spec, "
-        "split_fractions={'train': 0.5, 'val': 0.25, 'test': 0.25}, shards_per_split=1, seed=0, progress=False)\n"
+        "split=Split(0.25, 0.25, 1, 0), shards_per_split=1, seed=0, progress=False)\n"
     )
     outputs = []
     for run, hash_seed in enumerate(("1", "2")):
@@ -173,11 +211,10 @@ def test_quiet_sun_normalisation_removes_limb_darkening(tiny_archive):
 def test_dask_workers_give_the_same_bytes_as_one_process(tiny_archive, tmp_path):
     spec = tiles.TileSpec(tile_size=32, stride=32, min_disk_fraction=0.0, channels=("R", "K"), normalisation="quiet_sun")
     pairs = tiles.find_pairs(tiny_archive, ["R", "K"])
-    fractions = {"train": 0.5, "val": 0.25, "test": 0.25}
-    tiles.write_tiles(pairs, tmp_path / "local", spec, split_fractions=fractions, shards_per_split=2, seed=0,
+    tiles.write_tiles(pairs, tmp_path / "local", spec, split=TINY_SPLIT, shards_per_split=2, seed=0,
                       progress=False)
     with tiles.dask_client(workers=2) as client:
-        tiles.write_tiles(pairs, tmp_path / "dask", spec, split_fractions=fractions, shards_per_split=2, seed=0,
+        tiles.write_tiles(pairs, tmp_path / "dask", spec, split=TINY_SPLIT, shards_per_split=2, seed=0,
                           client=client, progress=False)
     local = {p.name: p.read_bytes() for p in (tmp_path / "local").iterdir()}
     assert local == {p.name: p.read_bytes() for p in (tmp_path / "dask").iterdir()}

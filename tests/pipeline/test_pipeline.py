@@ -24,9 +24,10 @@ def _tiny_params(params: dict) -> dict:
     params["acquire"]["n_days"] = 8
     params["acquire"]["synthetic"].update(cycle_phase=1.0)
     params["tile"].update(shards_per_split=1, stride=32, dask_workers=1)
+    params["tile"]["split"].update(block_days=1, gap_days=0)
     params["validate"].update(min_positive_fraction=0.0, max_positive_fraction=1.0)
     for model in ("classifier", "localizer"):
-        params["train"][model].update(epochs=1, batch_size=16, filters=[4, 8, 16])
+        params["train"][model].update(epochs=1, steps_per_epoch=10, batch_size=16, filters=[4, 8, 16])
     return params
 
 

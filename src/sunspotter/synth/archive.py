@@ -11,6 +11,7 @@ Per observation: red continuum (``R``), Ca II K (``K``) and the mask (``M``), na
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,14 +130,28 @@ def write_observation(rendered: Rendered, out_dir: Path) -> list[Path]:
     return paths
 
 
-def write_archive(config: SynthConfig, out_dir: Path, progress: bool = True) -> list[Path]:
-    """Write the whole synthetic archive; the same config always gives byte-identical files."""
+def _render_and_write(archive: Archive, out_dir: Path, index: int) -> list[Path]:
+    return write_observation(render_observation(archive, index), out_dir)
+
+
+def write_archive(config: SynthConfig, out_dir: Path, progress: bool = True, workers: int = 0) -> list[Path]:
+    """Write the whole synthetic archive; the same config always gives byte-identical files.
+
+    Observations are rendered in ``workers`` processes (0: one per core): each has its own random stream,
+    so the files do not depend on which process made them.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
     from tqdm import tqdm
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     archive = Archive.create(config)
-    written: list[Path] = []
-    for index in tqdm(range(config.n_days), desc="synthesising", unit="obs", disable=not progress):
-        written += write_observation(render_observation(archive, index), out_dir)
-    return written
+    workers = min(workers or os.cpu_count() or 1, config.n_days)
+    job = partial(_render_and_write, archive, out_dir)
+    bar = partial(tqdm, total=config.n_days, desc="synthesising", unit="obs", disable=not progress)
+    if workers == 1:
+        return [path for paths in bar(map(job, range(config.n_days))) for path in paths]
+    with ProcessPoolExecutor(workers) as pool:
+        return [path for paths in bar(pool.map(job, range(config.n_days))) for path in paths]

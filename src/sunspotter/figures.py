@@ -1,0 +1,137 @@
+"""The README's table of what the default pipeline gives, made from the pipeline's outputs, never typed by hand.
+
+`sunspotter figures` rewrites the block between ``BEGIN`` and ``END`` in README.md from metrics/ and the
+tile index. The block also records the DVC hash (dvc.lock) of every output it was made from, so a test
+can tell, even on a clone without the data, when the pipeline has been rerun and the table not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+BEGIN = "<!-- figures: made by `sunspotter figures` from the outputs below; do not edit by hand -->"
+END = "<!-- end of figures -->"
+#: The outputs the table is made from, as dvc.lock names them.
+SOURCES = ("data/tiles", "metrics/train_classifier.json", "metrics/train_localizer.json", "metrics/baseline.json",
+           "metrics/evaluate.json", "metrics/images_localizer.csv")
+#: The floors the default pipeline must reach on the leak-free test split (issue 16): (metric, at least?, bound).
+FLOORS = {
+    ("classifier", "test_f1"): (True, 0.96), ("classifier", "test_roc_auc"): (True, 0.99),
+    ("localizer", "test_dice"): (True, 0.90), ("localizer", "test_dice_hard"): (True, 0.85),
+    ("localizer", "test_dice_hard_over_baseline"): (True, 0.10),
+    ("localizer", "test_count_exact_fraction"): (True, 0.80),
+    ("localizer", "test_area_relative_error_median"): (False, 0.05),
+}
+CONDITIONS = ("clean", "dust", "cloud", "bad_seeing")
+
+
+def lock_hashes(root: Path) -> dict[str, str]:
+    """DVC hash of each source output, from dvc.lock."""
+    lock = yaml.safe_load((root / "dvc.lock").read_text())
+    hashes = {out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])}
+    missing = [path for path in SOURCES if path not in hashes]
+    if missing:
+        raise FileNotFoundError(f"{root / 'dvc.lock'}: no output {', '.join(missing)}: run `dvc repro` first")
+    return {path: hashes[path] for path in SOURCES}
+
+
+def recorded_hashes(readme: str) -> dict[str, str]:
+    """The source hashes a README's figures block says it was made from."""
+    block = _block(readme)
+    return dict(re.findall(r"^<!-- (\S+) (\S+) -->$", block, flags=re.MULTILINE))
+
+
+def _block(readme: str) -> str:
+    start, end = readme.find(BEGIN), readme.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"README has no figures block ({BEGIN!r} ... {END!r})")
+    return readme[start:end + len(END)]
+
+
+def render(root: Path) -> str:
+    """The figures block: a markdown table from ``root``'s metrics/ and tile index, with its sources' hashes."""
+    metrics = root / "metrics"
+    evaluation = json.loads((metrics / "evaluate.json").read_text())
+    classifier, localizer = evaluation["classifier"], evaluation["localizer"]
+    baseline = json.loads((metrics / "baseline.json").read_text())
+    trained = {kind: json.loads((metrics / f"train_{kind}.json").read_text()) for kind in ("classifier", "localizer")}
+    images = pd.read_csv(metrics / "images_localizer.csv")
+    meta = json.loads((root / "data/tiles/meta.json").read_text())
+    index = pd.read_parquet(root / "data/tiles/index.parquet", columns=["split", "label"])
+
+    test_dates = meta["splits"]["test"]
+    test_conditions = pd.Series([meta["conditions"][date] for date in test_dates]).value_counts()
+    counts = index.groupby("split")["label"].agg(["count", "sum"])
+    rows = [
+        ("test split", f"{len(test_dates)} whole images of {len(meta['conditions'])} dates, in "
+                       f"{_runs(sorted(meta['conditions']), set(test_dates))} blocks of consecutive dates; "
+                       f"{len(meta['splits']['val'])} val dates; {len(meta.get('gap_dates', []))} dates in the "
+                       f"gaps left out; " + ", ".join(f"{int(test_conditions.get(c, 0))} {c.replace('_', ' ')}"
+                                                      for c in CONDITIONS)),
+        ("tiles: train / val / test (sunspot tiles)",
+         " / ".join(f"{int(counts.loc[s, 'count'])} ({int(counts.loc[s, 'sum'])})" for s in ("train", "val", "test"))),
+        ("training: epochs run (best epoch)", "; ".join(
+            f"{kind} {trained[kind].get('epochs_run', '?')} ({trained[kind]['best_epoch'] + 1})" for kind in trained)),
+        (f"**classifier**, test tiles at its val-chosen threshold ({classifier['test_threshold']:.2f}): accuracy, "
+         "precision, recall, **F1, ROC AUC**",
+         ", ".join(_number(classifier[f"test_{m}"]) for m in ("accuracy", "precision", "recall"))
+         + f", **{_floored('classifier', 'test_f1', classifier)}, {_floored('classifier', 'test_roc_auc', classifier)}**"),
+        (f"**localizer**, test pixels at its val-chosen threshold ({localizer['test_threshold']:.2f}): **Dice**, IoU",
+         f"**{_floored('localizer', 'test_dice', localizer)}**, {_number(localizer['test_iou'])}"),
+        ("... Dice on clean / dust / cloud / bad-seeing / all hard frames",
+         " / ".join(_number(localizer.get(f"test_dice_{c}")) for c in CONDITIONS)
+         + f" / **{_floored('localizer', 'test_dice_hard', localizer)}**"),
+        ("classical baseline on the same test pixels: Dice overall; clean / dust / cloud / bad seeing / hard",
+         f"{_number(baseline['test_dice'])}; " + " / ".join(_number(baseline.get(f"test_dice_{c}"))
+                                                           for c in (*CONDITIONS, "hard"))),
+        ("localizer minus baseline on the hard frames",
+         f"**{_floored('localizer', 'test_dice_hard_over_baseline', localizer, signed=True)}** Dice"),
+        (f"full-disk localizer on the {len(images)} whole test images: pooled whole-disk Dice",
+         _number(localizer["test_disk_dice"])),
+        ("... median relative error of the total sunspot area",
+         f"**{_floored('localizer', 'test_area_relative_error_median', localizer, percent=True)}**"),
+        ("... images whose sunspot-region count is exact",
+         f"**{int((images['count_error'] == 0).sum())} of {len(images)}** "
+         f"({_floor_text('localizer', 'test_count_exact_fraction', localizer, percent=True)}; off by "
+         + ", ".join(f"{int(e):+d}" if e else "0" for e in images.sort_values("date")["count_error"]) + ")"),
+    ]
+    hashes = lock_hashes(root)
+    lines = [BEGIN, *(f"<!-- {path} {hashes[path]} -->" for path in SOURCES), "", "| what | figure |", "|---|---|",
+             *(f"| {what} | {figure} |" for what, figure in rows), "", END]
+    return "\n".join(lines)
+
+
+def write(root: Path) -> Path:
+    """Rewrite the figures block of ``root``/README.md; return the README's path."""
+    readme = root / "README.md"
+    text = readme.read_text()
+    readme.write_text(text.replace(_block(text), render(root)))
+    return readme
+
+
+def _runs(dates: list[str], members: set[str]) -> int:
+    """How many runs of consecutive members ``dates`` (in order) holds."""
+    flags = [date in members for date in dates]
+    return sum(1 for i, flag in enumerate(flags) if flag and (i == 0 or not flags[i - 1]))
+
+
+def _number(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _floored(kind: str, name: str, metrics: dict, signed: bool = False, percent: bool = False) -> str:
+    value = metrics[name]
+    shown = f"{100 * value:.1f} %" if percent else f"{value:+.3f}" if signed else f"{value:.3f}"
+    return f"{shown} ({_floor_text(kind, name, metrics, percent)})"
+
+
+def _floor_text(kind: str, name: str, metrics: dict, percent: bool = False) -> str:
+    at_least, bound = FLOORS[kind, name]
+    met = metrics[name] >= bound if at_least else metrics[name] <= bound
+    shown = f"{100 * bound:.0f} %" if percent else f"{bound:.2f}"
+    return f"floor {'>=' if at_least else '<='} {shown}: {'met' if met else 'NOT met'}"
