@@ -4,9 +4,12 @@ Synthesises one observation at the params' size, then times `FullDiskModel.mask`
 pipeline configures it (flattening, overlapping tiles over the disk, blending, threshold, dust veto with the
 pipeline's dust map when there is one, edge refinement with params' full_disk cuts), each time on a fresh
 copy of the image so that its flattening is timed too, with two networks in alternating repeats:
-- old: the 44301f9 localizer (its builder and filters read from git at that commit), untrained;
-- new: models/localizer.keras when the pipeline has trained one, else the working tree's builder, untrained.
-Weights do not change the speed. It prints the best of R repeats of each, the tiles run, each network's bare
+- old: the 44301f9 localizer (its builder and filters read from git at that commit) at that commit's
+  overlap of 32 px, untrained and silenced (it calls no pixel: what comes after the network costs it
+  nothing, so the comparison favours the old);
+- new: models/localizer.keras when the pipeline has trained one (else the working tree's builder, untrained
+  and silenced) at `full_disk.overlap`.
+The network's weights do not change its speed. It prints the best of R repeats of each, the tiles run, each network's bare
 rate on batches held in memory and its share of the time, and the ratio new / old (target <= 0.5).
 
     .venv/bin/python bench/full_disk_speed.py [R, default 3]
@@ -29,17 +32,32 @@ from sunspotter.inference import PREDICT_BATCH, FullDiskModel
 from sunspotter.solar_image import read_solar_image
 
 
+#: The tiles' overlap at 44301f9: a quarter tile.
+OLD_OVERLAP = 32
+
+
+def silenced(model):
+    """``model`` with its output layer's weights zeroed and its bias very negative: it calls no pixel, so the
+    steps after the network (dust veto, edge refinement) cost it nothing. An untrained network would call
+    noise everywhere and time those steps on a mask no trained model gives."""
+    output = model.layers[-1]
+    kernel, bias = output.get_weights()
+    output.set_weights([kernel * 0, bias * 0 - 20.0])
+    return model
+
+
 def networks(params) -> dict:
     import keras
 
     from sunspotter.models import BUILDERS
 
     size = params.base.tile_size
-    old = old_builder("localizer")(size, list(old_settings("localizer")["filters"]), 1)
+    old = silenced(old_builder("localizer")(size, list(old_settings("localizer")["filters"]), 1))
     if paths.model_file("localizer").exists():
         new, source = keras.saving.load_model(paths.model_file("localizer"), compile=False), "models/localizer.keras"
     else:
-        new, source = BUILDERS["localizer"](size, list(params.train["localizer"].filters), 1), "untrained"
+        new = silenced(BUILDERS["localizer"](size, list(params.train["localizer"].filters), 1))
+        source = "untrained, silenced"
     return {f"old ({OLD_COMMIT})": old, f"new ({source})": new}
 
 
@@ -58,11 +76,13 @@ def main(repeats: int) -> None:
     try:
         image = read_solar_image(next(Path(work / "raw").glob("*.HW.R.P.rdc.fits.gz")))
         dust = dust_map.read(paths.DUST_MAP) if paths.DUST_MAP.exists() else None
-        models = {name: FullDiskModel(network, threshold=0.5, arcsec_per_px=image.arcsec_per_px,
-                                      tile_size=params.base.tile_size, overlap=params.base.tile_size // 4,
-                                      dust_map=dust, edge_grow=params.full_disk.edge_grow,
-                                      edge_trim=params.full_disk.edge_trim)
-                  for name, network in networks(params).items()}
+        settings = dataclasses.asdict(params.full_disk)
+        (old_name, old), (new_name, new) = networks(params).items()
+        models = {old_name: FullDiskModel(old, threshold=0.5, arcsec_per_px=image.arcsec_per_px,
+                                          tile_size=params.base.tile_size, dust_map=dust,
+                                          **settings | {"overlap": OLD_OVERLAP}),
+                  new_name: FullDiskModel(new, threshold=0.5, arcsec_per_px=image.arcsec_per_px,
+                                          tile_size=params.base.tile_size, dust_map=dust, **settings)}
         per_tile = {name: seconds_per_tile(model.keras_model, params.base.tile_size) for name, model in models.items()}
         times = {name: [] for name in models}
         for model in models.values():

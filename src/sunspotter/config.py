@@ -112,6 +112,7 @@ class DustMapParams:
 
 @dataclass(frozen=True)
 class FullDisk:
+    overlap: int      # pixels shared by neighbouring tiles over a whole image (their predictions are blended)
     edge_grow: float  # a pixel touching a called spot joins it if darker than this x its surroundings ...
     edge_trim: float  # ... and a called pixel stays only if darker than this x them (sunspotter.edges)
 
@@ -221,6 +222,8 @@ def _check(params: Params) -> None:
         (0 < params.full_disk.edge_grow <= params.full_disk.edge_trim <= 1,
          "full_disk.edge_grow and edge_trim must satisfy 0 < edge_grow <= edge_trim <= 1 (a pixel grown onto a "
          "spot must survive the trim)"),
+        (0 <= params.full_disk.overlap <= base.tile_size // 2,
+         "full_disk.overlap must be in [0, base.tile_size / 2] pixels"),
         (0 < params.evaluate.baseline_contrast_cut < 1, "evaluate.baseline_contrast_cut must be in (0, 1)"),
         (not _has_credentials(params.acquire.lasp.base_url),
          "acquire.lasp.base_url: credentials do not belong in params.yaml (it is in git and logged to MLflow); "

@@ -154,10 +154,11 @@ def training_plate_scale(index) -> float:
                             for date, radius in disks.items()]))
 
 
-def trained_full_disk_model(keras_path, threshold: float, tiles_dir, dust_map_path=None,
+def trained_full_disk_model(keras_path, threshold: float, tiles_dir, dust_map_path=None, overlap: int | None = None,
                             edge_grow: float | None = None, edge_trim: float | None = None) -> FullDiskModel:
     """The trained localizer with what it learned from: tile size, normalisation and plate scale of its tiles,
-    the dust map of its archive's detector when there is one, and the edge cuts chosen for it."""
+    the dust map of its archive's detector when there is one, the tiles' ``overlap`` (default a quarter
+    tile) and the edge cuts chosen for it."""
     import keras
 
     from sunspotter import dust_map, tiles
@@ -169,6 +170,6 @@ def trained_full_disk_model(keras_path, threshold: float, tiles_dir, dust_map_pa
     return FullDiskModel(keras.saving.load_model(keras_path, compile=False), threshold=threshold,
                          arcsec_per_px=training_plate_scale(tiles.read_index(tiles_dir)),
                          tile_size=int(meta["tile_size"]), normalisation=meta["normalisation"],
-                         overlap=int(meta["tile_size"]) // 4,
+                         overlap=int(meta["tile_size"]) // 4 if overlap is None else overlap,
                          dust_map=dust_map.read(dust_map_path) if dust_map_path else None,
                          edge_grow=edge_grow, edge_trim=edge_trim)

@@ -25,6 +25,7 @@ def test_repo_params_load():
     (lambda p: p["tile"]["split"].update(train=0.9), r"section 'tile.split': missing \[\], unknown \['train'\]"),
     (lambda p: p["tile"]["split"].update(val=0.5, test=0.5), "leave some to train on"),
     (lambda p: p["tile"]["split"].update(gap_days=-1), "gap_days >= 0"),
+    (lambda p: p["full_disk"].update(overlap=100), r"full_disk.overlap must be in \[0, base.tile_size / 2\]"),
     (lambda p: p.pop("evaluate"), "section 'evaluate' must be a mapping"),
     (lambda p: p["full_disk"].update(edge_grow=0.95, edge_trim=0.9), "edge_grow <= edge_trim"),
     (lambda p: p["train"]["localizer"].update(focal_gamma=-1), r"train.localizer.focal_gamma must be in \[0, 5\]"),
