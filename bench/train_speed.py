@@ -85,10 +85,9 @@ class Trainer:
 
 def cpu_model() -> str:
     try:
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
-        flags = Path("/proc/cpuinfo").read_text()
-        return f"{names[0]}, {len(names)} cores{', AVX-512' if 'avx512f' in flags else ''}"
+        info = Path("/proc/cpuinfo").read_text()
+        names = [line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")]
+        return f"{names[0]}, {len(names)} cores{', AVX-512' if 'avx512f' in info else ''}"
     except (OSError, IndexError):
         return platform.processor() or platform.machine()
 

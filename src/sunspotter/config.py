@@ -91,7 +91,7 @@ class TrainModel:
     epochs: int             # at most; early stopping may end sooner
     steps_per_epoch: int    # batches between validations, whatever the archive's size
     patience: int           # epochs without a better monitored val metric before stopping (best weights restored)
-    monitor: str            # the val metric early stopping and the learning-rate schedule watch (MONITORS)
+    monitor: str            # the val metric early stopping watches and the best epoch is chosen on (MONITORS)
     batch_size: int
     learning_rate: float
     focal_gamma: float      # cross-entropy focusing: 0 = plain, 2 = focal (hard examples weigh more)
