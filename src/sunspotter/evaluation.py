@@ -177,7 +177,10 @@ def score_split(model, kind: str, tiles_dir: Path, split: str, threshold: float 
     wanted = {True: sunspot_examples, False: clear_examples}
     for ids, images, targets in tiles.make_dataset(tiles_dir, split, kind, EVAL_BATCH, with_ids=True):
         predicted = np.asarray(model.predict_on_batch(images), np.float32)
-        truth = targets.numpy() > 0.5
+        targets = targets.numpy()
+        truth = targets == 1
+        # Unlabelled limb pixels are scored as full-disk inference treats them: nothing called there.
+        predicted[targets == pspt.UNLABELLED] = 0.0
         scores.histogram.add(truth, predicted)
         names = [tile_id.decode() for tile_id in ids.numpy()]
         if kind == "classifier":

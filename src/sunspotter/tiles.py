@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sunspotter import pspt
-from sunspotter.classical import CONTRAST_CUT, flatten
+from sunspotter.classical import CONTRAST_CUT, disk_geometry, flatten
 from sunspotter.config import SPLITS, Split
 
 INDEX_NAME = "index.parquet"
@@ -168,23 +168,24 @@ def normalise(image: np.ndarray, header, method: str = "disk_centre") -> np.ndar
 
 
 def tile_pair(image: np.ndarray, codes: np.ndarray, tile_size: int, min_disk_fraction: float,
-              stride: int | None = None) -> Iterator[dict]:
-    """Yield the kept tiles of one pair: pixels, binary sunspot mask and metadata (row, col = top-left pixel)."""
+              stride: int | None = None, mu: np.ndarray | None = None) -> Iterator[dict]:
+    """Yield the kept tiles of one pair: pixels, sunspot mask and metadata (row, col = top-left pixel). The mask
+    is binary, or with ``mu`` (per pixel) a training mask marking the limb band unlabelled (pspt.training_mask)."""
     stride = stride or tile_size
     if image.shape[:2] != codes.shape:
         raise ValueError(f"image shape {image.shape[:2]} differs from mask shape {codes.shape}")
     if (image.shape[0] - tile_size) % stride or (image.shape[1] - tile_size) % stride:
         raise ValueError(f"image shape {image.shape[:2]} is not a multiple of the tile size {tile_size} "
                          f"and stride {stride}: tiles would miss the image's edge")
-    binary = pspt.sunspot_mask(codes)
+    full_mask = pspt.sunspot_mask(codes) if mu is None else pspt.training_mask(codes, mu)
     for row in range(0, image.shape[0] - tile_size + 1, stride):
         for col in range(0, image.shape[1] - tile_size + 1, stride):
             window = np.s_[row:row + tile_size, col:col + tile_size]
             disk_fraction = float(np.count_nonzero(codes[window])) / tile_size**2
             if disk_fraction <= min_disk_fraction:
                 continue
-            mask = binary[window]
-            spot_pixels = int(mask.sum())
+            mask = full_mask[window]
+            spot_pixels = int(np.count_nonzero(mask == 1))
             first_channel = image[window] if image.ndim == 2 else image[window][..., 0]
             yield {"row": row, "col": col, "disk_fraction": disk_fraction, "sunspot_pixels": spot_pixels,
                    "label": int(spot_pixels > 0), "darkest": float(first_channel[codes[window] > 0].min()),
@@ -217,9 +218,10 @@ def tile_observation(pair: Pair, spec: TileSpec, records_path: Path) -> list[dic
     stack = np.stack(channels, axis=-1)
     codes, _ = pspt.read_fits(pair.mask)
     geometry = pspt.disk_geometry_from_header(header)
+    mu = disk_geometry(codes.shape, header)
     rows = []
     with tf.io.TFRecordWriter(str(records_path)) as writer:
-        for tile in tile_pair(stack, codes, spec.tile_size, spec.min_disk_fraction, spec.stride):
+        for tile in tile_pair(stack, codes, spec.tile_size, spec.min_disk_fraction, spec.stride, mu):
             tile_id = f"{pair.observation.key}.{'+'.join(spec.channels)}.y{tile['row']:04d}x{tile['col']:04d}"
             writer.write(_example(tile_id, tile["image"], tile["mask"], tile["label"]))
             rows.append(_index_row(pair, spec, geometry, tile, tile_id))
@@ -377,7 +379,8 @@ def shard_paths(tiles_dir: Path, split: str) -> list[Path]:
 
 
 def parse_tile(record, tile_size: int, channels: int = 1):
-    """Decode one TFRecord into (tile_id, image[H, W, C] float32, mask[H, W, 1] float32, label float32)."""
+    """Decode one TFRecord into (tile_id, image[H, W, C] float32, mask[H, W, 1] float32, label float32); mask
+    values are 0, 1 and pspt.UNLABELLED."""
     import tensorflow as tf
 
     spec = {

@@ -39,3 +39,30 @@ def test_dice_cross_entropy_rewards_the_right_mask():
     nothing = float(loss(mask, np.full_like(mask, 0.01)))
     assert right < 0.1 < 1.0 < nothing
     assert DiceCrossEntropy(focal_gamma=2.0).get_config()["focal_gamma"] == 2.0
+
+
+def test_unlabelled_pixels_cost_nothing_and_score_nothing():
+    """The limb band (pspt.UNLABELLED) is left out: whatever is predicted there, loss and Dice are the same, and
+    its gradient is zero."""
+    import tensorflow as tf
+
+    from sunspotter.models.losses import DiceScore
+    from sunspotter.pspt import UNLABELLED
+
+    mask = np.zeros((1, 8, 8, 1), np.float32)
+    mask[0, 2:5, 2:5] = 1.0
+    with_band = mask.copy()
+    with_band[0, :, 7] = UNLABELLED
+    guess = np.clip(mask, 0.01, 0.99)
+    called_in_band = guess.copy()
+    called_in_band[0, :, 7] = 0.99  # a dark patch at the limb called a spot
+    loss = DiceCrossEntropy(focal_gamma=0.0)
+    assert float(loss(with_band, called_in_band)) == pytest.approx(float(loss(with_band, guess)), abs=1e-6)
+    assert float(loss(mask, called_in_band)) > float(loss(mask, guess)) + 0.1  # labelled quiet Sun: it costs
+    logits = tf.Variable(np.full_like(mask, 3.0))
+    with tf.GradientTape() as tape:
+        value = loss(with_band, tf.sigmoid(logits))
+    assert np.all(tape.gradient(value, logits).numpy()[0, :, 7] == 0.0)
+    score = DiceScore()
+    score.update_state(with_band, called_in_band)
+    assert float(score.result()) == pytest.approx(1.0)

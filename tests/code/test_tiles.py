@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sunspotter import pspt, tiles
+from sunspotter import classical, pspt, tiles
 from sunspotter.config import Split
 from tests.conftest import TINY_SPLIT
 
@@ -128,6 +128,8 @@ def test_shards_round_trip_through_tf_data(tiny_archive, tmp_path):
     image, header = pspt.read_fits(pair.images[0])
     codes, _ = pspt.read_fits(pair.mask)
     scaled = tiles.normalise(image, header, SPEC.normalisation)
+    expected_mask = pspt.training_mask(codes, classical.disk_geometry(codes.shape, header))
+    assert (expected_mask == pspt.UNLABELLED).any(), "the limb band is in the masks, unlabelled"
     split = index.loc[index["observation"] == pair.observation.key, "split"].iloc[0]
     seen = 0
     for ids, images, masks in tiles.make_dataset(out, split, "localizer", 16, with_ids=True):
@@ -137,7 +139,7 @@ def test_shards_round_trip_through_tf_data(tiny_archive, tmp_path):
                 continue
             window = np.s_[row["row"]:row["row"] + 32, row["col"]:row["col"] + 32]
             np.testing.assert_array_equal(tile_image[..., 0], scaled[window])
-            np.testing.assert_array_equal(tile_mask[..., 0], pspt.sunspot_mask(codes[window]))
+            np.testing.assert_array_equal(tile_mask[..., 0], expected_mask[window])
             seen += 1
     assert seen == (index["observation"] == pair.observation.key).sum() > 0
     assert not list(tmp_path.glob(".tiles.*")), "the staging folder is gone"
@@ -261,3 +263,12 @@ def test_training_stream_draws_each_kind_at_its_share(good_tiles, tmp_path):
     assert drawn["sunspot"] == pytest.approx(0.5, abs=0.07)
     assert drawn["hard_negative"] == pytest.approx(0.25, abs=0.07)
     assert shares(0.0)["hard_negative"] < 0.1  # without the knob they are ordinary negatives
+
+
+def test_training_mask_leaves_the_limb_band_unlabelled():
+    """On the disk at mu < LIMB_MU the archive codes quiet Sun whatever is there: unlabelled, not 'no spot'."""
+    codes = np.full((3, 3), pspt.PENUMBRA, np.uint8)
+    codes[0] = pspt.QUIET_SUN
+    codes[2, 2] = pspt.OFF_DISK
+    mu = np.array([[0.1, 0.5, 0.9], [0.5, 0.5, 0.5], [0.5, 0.1, 0.0]], np.float32)
+    np.testing.assert_array_equal(pspt.training_mask(codes, mu), [[pspt.UNLABELLED, 0, 0], [1, 1, 1], [1, pspt.UNLABELLED, 0]])

@@ -1,4 +1,4 @@
-"""Checks on the tile dataset: ids, shapes, binary masks, labels that agree with masks, clean splits."""
+"""Checks on the tile dataset: ids, shapes, mask values, labels that agree with masks, clean splits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import great_expectations.expectations as gxe
 import numpy as np
 import pandas as pd
 
-from sunspotter import tiles
+from sunspotter import pspt, tiles
 from sunspotter.checks.suite import Outcome, Rule, validate
 
 SUITE = "tiles"
@@ -27,8 +27,8 @@ def describe_tiles(tiles_dir: Path) -> pd.DataFrame:
             tile_id, image, mask, label = (t.numpy() for t in tiles.parse_tile(record, tile_size, len(meta["channels"])))
             facts.append({"tile_id": tile_id.decode(), "shard_read": shard, "offset_read": offset,
                           "image_nonfinite": int(np.count_nonzero(~np.isfinite(image))),
-                          "mask_nonbinary": int(np.count_nonzero((mask != 0) & (mask != 1))),
-                          "stored_label": int(label), "mask_sum": int(mask.sum())})
+                          "mask_invalid": int(np.count_nonzero(~np.isin(mask, (0, 1, pspt.UNLABELLED)))),
+                          "stored_label": int(label), "mask_sum": int(np.count_nonzero(mask == 1))})
     read_back = pd.DataFrame(facts)
     table = index.merge(read_back, on="tile_id", how="outer", indicator=True)
     table["in_index_and_shards"] = table.pop("_merge") == "both"
@@ -53,7 +53,8 @@ def tile_rules(tile_count_bounds: tuple[float, float]) -> list[Rule]:
              gxe.ExpectColumnValuesToBeInSet(column="in_index_and_shards", value_set=[True])),
         Rule("index shard/offset point at the tile", gxe.ExpectColumnValuesToBeInSet(column="location_matches", value_set=[True])),
         Rule("tile pixels are finite", gxe.ExpectColumnValuesToBeBetween(column="image_nonfinite", min_value=0, max_value=0)),
-        Rule("tile masks are binary (0 or 1)", gxe.ExpectColumnValuesToBeBetween(column="mask_nonbinary", min_value=0, max_value=0)),
+        Rule("tile masks hold 0, 1 or 2 (unlabelled limb)",
+             gxe.ExpectColumnValuesToBeBetween(column="mask_invalid", min_value=0, max_value=0)),
         Rule("label == any sunspot pixel in the mask", gxe.ExpectColumnValuesToBeInSet(column="label_matches_mask", value_set=[True])),
         Rule("indexed sunspot pixel count equals the mask's", gxe.ExpectColumnValuesToBeInSet(column="sunspot_pixels_match", value_set=[True])),
         Rule("split is train, val or test", gxe.ExpectColumnValuesToBeInSet(column="split", value_set=["train", "val", "test"])),

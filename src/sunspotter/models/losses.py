@@ -5,7 +5,16 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from sunspotter.pspt import UNLABELLED
+
 SMOOTH = 1.0
+
+
+def labelled(y_true, y_pred):
+    """Truth (1 where a sunspot) and prediction, both zeroed on UNLABELLED pixels: there they add nothing to
+    either loss term or to the Dice score, and their gradient is zero."""
+    known = ops.cast(ops.not_equal(y_true, UNLABELLED), y_pred.dtype)
+    return ops.cast(ops.equal(y_true, 1), y_pred.dtype), y_pred * known
 
 
 def soft_dice(y_true, y_pred):
@@ -33,6 +42,7 @@ class DiceCrossEntropy(keras.losses.Loss):
         self.cross_entropy = cross_entropy(focal_gamma)
 
     def call(self, y_true, y_pred):
+        y_true, y_pred = labelled(y_true, y_pred)
         return self.cross_entropy(y_true, y_pred) + (1.0 - soft_dice(y_true, y_pred))
 
     def get_config(self):
@@ -40,7 +50,7 @@ class DiceCrossEntropy(keras.losses.Loss):
 
 
 class DiceScore(keras.metrics.Metric):
-    """Pixel Dice at a 0.5 cut, accumulated over the epoch."""
+    """Pixel Dice at a 0.5 cut over the labelled pixels, accumulated over the epoch."""
 
     def __init__(self, name: str = "dice", threshold: float = 0.5, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -49,8 +59,8 @@ class DiceScore(keras.metrics.Metric):
         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        truth = ops.cast(y_true > 0.5, "float32")
-        guess = ops.cast(y_pred > self.threshold, "float32")
+        truth, y_pred = labelled(y_true, y_pred)
+        truth, guess = ops.cast(truth, "float32"), ops.cast(y_pred > self.threshold, "float32")
         self.overlap.assign_add(ops.sum(truth * guess))
         self.total.assign_add(ops.sum(truth) + ops.sum(guess))
 
