@@ -64,7 +64,8 @@ with strategy.scope():
 x = np.random.default_rng(0).random((32, 16, 16, 1), np.float32)
 y = (x > 0.9).astype(np.float32)
 history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
-print(strategy.num_replicas_in_sync, model.output.dtype, model.layers[1].compute_dtype,
+first_conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+print(strategy.num_replicas_in_sync, model.output.dtype, first_conv.compute_dtype,
       np.isfinite(history.history["loss"][0]))
 """
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from sunspotter.models.inputs import quiet_sun_at_zero
+
 
 def conv_bn_relu(x, filters: int, strides: int = 1):
     """3 x 3 convolution, batch normalisation, ReLU. Normalising each layer's output lets training start at once
@@ -23,7 +25,7 @@ def build_classifier(tile_size: int, filters: list[int], channels: int = 1) -> k
     its mark on the stem's half-resolution map. Each later width is one convolution and a 2 x 2 max pool.
     """
     inputs = keras.Input((tile_size, tile_size, channels), name="tile")
-    x = conv_bn_relu(inputs, filters[0], strides=2)
+    x = conv_bn_relu(quiet_sun_at_zero(inputs), filters[0], strides=2)
     for n in filters[1:]:
         x = layers.MaxPooling2D()(conv_bn_relu(x, n))
     # Global max pooling: one dark spot anywhere in the tile is enough to say "yes".

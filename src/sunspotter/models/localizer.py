@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from sunspotter.models.inputs import quiet_sun_at_zero
+
 
 def _conv(x, n: int):
     # No batch normalisation here, unlike the classifier: on near-uniform quiet-Sun tiles the first layers'
@@ -26,7 +28,7 @@ def build_localizer(tile_size: int, filters: list[int], channels: int = 1) -> ke
     (``filters[1:]``, two convolutions each) see the spot as a whole.
     """
     inputs = keras.Input((tile_size, tile_size, channels), name="tile")
-    x = _conv(inputs, filters[0])
+    x = _conv(quiet_sun_at_zero(inputs), filters[0])
     skips = [x]
     x = layers.MaxPooling2D()(x)
     for n in filters[1:-1]:
