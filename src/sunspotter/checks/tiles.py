@@ -28,13 +28,13 @@ def describe_tiles(tiles_dir: Path) -> pd.DataFrame:
             facts.append({"tile_id": tile_id.decode(), "shard_read": shard, "offset_read": offset,
                           "image_nonfinite": int(np.count_nonzero(~np.isfinite(image))),
                           "mask_invalid": int(np.count_nonzero(~np.isin(mask, (0, 1, pspt.UNLABELLED)))),
-                          "stored_label": int(label), "mask_sum": int(np.count_nonzero(mask == 1))})
+                          "stored_label": int(label), "mask_spot_pixels": int(np.count_nonzero(mask == 1))})
     read_back = pd.DataFrame(facts)
     table = index.merge(read_back, on="tile_id", how="outer", indicator=True)
     table["in_index_and_shards"] = table.pop("_merge") == "both"
     table["location_matches"] = (table["shard"] == table["shard_read"]) & (table["offset"] == table["offset_read"])
-    table["label_matches_mask"] = (table["label"] == (table["mask_sum"] > 0)) & (table["stored_label"] == table["label"])
-    table["sunspot_pixels_match"] = table["sunspot_pixels"] == table["mask_sum"]
+    table["label_matches_mask"] = (table["label"] == (table["mask_spot_pixels"] > 0)) & (table["stored_label"] == table["label"])
+    table["sunspot_pixels_match"] = table["sunspot_pixels"] == table["mask_spot_pixels"]
     splits_per_date = index.groupby("date")["split"].nunique()
     table["date_in_one_split"] = table["date"].map(splits_per_date).fillna(0) == 1
     # A tile count per observation far from the disk's area in tiles means tiling went wrong.
