@@ -17,6 +17,18 @@ BACKGROUND_SIGMA_PX = 20.0
 COARSE = 4
 
 
+#: scipy's Gaussian filters reach this many sigmas.
+GAUSSIAN_TRUNCATE = 4.0
+
+
+def background_reach_px(sigma_px: float) -> int:
+    """How far from a pixel ``local_background`` looks (px): beyond it, nothing changes the pixel's background.
+    The Gaussian's reach on the coarse grid, a coarse cell more for the interpolation back to pixels and one
+    for a block straddling the edge."""
+    cells = int(GAUSSIAN_TRUNCATE * sigma_px / COARSE + 0.5)
+    return (cells + 2) * COARSE
+
+
 def local_background(values: np.ndarray, usable: np.ndarray, sigma_px: float,
                      at: np.ndarray | None = None) -> np.ndarray:
     """At each pixel (or only at the ``at`` pixels, as a 1-D array), the mean of ``values`` over the ``usable``
@@ -28,7 +40,7 @@ def local_background(values: np.ndarray, usable: np.ndarray, sigma_px: float,
 
     def blurred_blocks(a: np.ndarray) -> np.ndarray:
         blocks = a.reshape(a.shape[0] // COARSE, COARSE, a.shape[1] // COARSE, COARSE).sum(axis=(1, 3))
-        return ndimage.gaussian_filter(blocks, sigma_px / COARSE)
+        return ndimage.gaussian_filter(blocks, sigma_px / COARSE, truncate=GAUSSIAN_TRUNCATE)
 
     weight = blurred_blocks(weights)
     mean = np.divide(blurred_blocks(totals), weight, out=np.ones_like(weight), where=weight > 1e-3)

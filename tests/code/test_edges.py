@@ -119,3 +119,25 @@ def test_full_disk_model_refines_an_image_at_another_plate_scale(tmp_path):
     plain, refined = plain_model.mask(image)[0].astype(bool), refined_model.mask(image)[0].astype(bool)
     assert (refined & ring).sum() > (plain & ring).sum()
     assert not (refined & ~ndimage.binary_dilation(plain, structure=np.ones((3, 3)))).any()
+
+
+def test_edges_refined_group_by_group_as_over_the_whole_frame(monkeypatch):
+    """Each group of spots is refined in a window round it: the answer is the whole frame's, to the bit, for
+    spots at the frame's edges, beside one another and across the groups' blocks."""
+    rng = np.random.default_rng(3)
+    size = 400
+    y, x = np.mgrid[:size, :size]
+    # Uneven on the scale of the surroundings, as under cloud, so that a window too small would change them.
+    uneven = ndimage.gaussian_filter(rng.normal(0, 1, (size, size)), 15)
+    contrast = (1.0 + 0.05 * uneven / uneven.std() + rng.normal(0, 0.01, (size, size))).astype(np.float32)
+    called = np.zeros((size, size), bool)
+    for cx, cy, r in [(3, 200, 6), (60, 62, 9), (75, 70, 4), (200, 396, 5), (310, 150, 12), (128, 128, 3)]:
+        d = np.hypot(x - cx, y - cy)
+        contrast[d <= r + 1] *= rng.uniform(0.84, 0.96, np.count_nonzero(d <= r + 1))  # rims near the cuts
+        called |= d <= r - 1
+    mu = np.clip(1.3 - np.hypot(x - 200, y - 200) / 200, 0, 1)  # the limb cuts across a corner
+    probability = np.where(called, 0.9, 0.05)
+    by_groups = edges.refine(called.astype(np.uint8), probability, contrast, mu, 0.9, 0.93)
+    monkeypatch.setattr(edges, "GROUP_BLOCK_PX", 2 * size)  # one group: the window is the whole frame
+    np.testing.assert_array_equal(by_groups, edges.refine(called.astype(np.uint8), probability, contrast, mu, 0.9, 0.93))
+    assert (by_groups.astype(bool) & ~called).any()  # rims joined: the comparison is not of two empty masks
