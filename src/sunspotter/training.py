@@ -83,7 +83,7 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     """
     import tensorflow as tf
 
-    from sunspotter.models import BUILDERS
+    from sunspotter.models import BUILDERS, for_inference
 
     settings = params.train[kind]
     keras.utils.set_random_seed(params.base.seed)
@@ -131,8 +131,9 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
 
     # Saved and logged in float32 without optimizer or custom loss, so it loads anywhere for inference.
     keras.mixed_precision.set_global_policy("float32")
-    final = build()
-    final.set_weights(model.get_weights())
+    network = build()
+    network.set_weights(model.get_weights())
+    final = for_inference(kind, network)
     val = score_split(final, kind, tiles_dir, "val")
     threshold, val_f1 = val.best_threshold(kind)
     mlflow.log_metrics({"best_epoch": best_epoch, "epochs_run": len(curves["val_loss"]), "threshold": threshold,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from sunspotter.models.inputs import quiet_sun_at_zero
 
@@ -35,3 +35,21 @@ def build_classifier(tile_size: int, filters: list[int], channels: int = 1) -> k
     # float32 output even under mixed precision: probabilities near 0 and 1 need the resolution.
     outputs = layers.Dense(1, activation="sigmoid", name="p_sunspot", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="sunspot_classifier")
+
+
+def dihedral_mean(network: keras.Model) -> keras.Model:
+    """``network`` as it is saved and scored: its P(sunspot) averaged over the tile's eight flips and quarter turns.
+
+    A sunspot is one whichever way the tile is turned (training draws the same turns), but a trained network's
+    answer on a faint or cut-off spot still moves with the turn; the average keeps what the eight agree on, at
+    no training cost (README: the figures). A tile costs eight inferences, and only tiles are classified (whole
+    images go to the localizer). Built of Keras ops alone, so the saved model loads without this package.
+    """
+    inputs = keras.Input(network.input_shape[1:], name="tile")
+    mirrored = ops.transpose(inputs, (0, 2, 1, 3))
+    views = [view for tile in (inputs, mirrored)
+             for view in (tile, ops.flip(tile, 1), ops.flip(tile, 2), ops.flip(ops.flip(tile, 1), 2))]
+    # One batch of all the views: one call of the network, then each tile's eight answers averaged.
+    answers = network(ops.concatenate(views, axis=0))
+    outputs = ops.mean(ops.reshape(answers, (len(views), -1, 1)), axis=0)
+    return keras.Model(inputs, outputs, name="sunspot_classifier_dihedral")
