@@ -1,13 +1,16 @@
-"""The classical baseline on the CNNs' own test data: the same observations, the same tile windows, the same masks.
+"""The baselines on the CNNs' own test data: the same observations, the same tile windows, the same masks.
 
-Each test observation's red-continuum image goes through ``classical.detect`` whole (it needs the
-full disk for its limb-darkening profile); its answer is then scored only inside the tiles the
-localizer is scored on, so the two Dice figures count exactly the same pixels.
+Each test observation's red-continuum image goes through a whole-image detector (the contrast cut of
+``classical.detect``, which needs the full disk for its limb-darkening profile, or STARA); its answer is
+then scored only inside the tiles the localizer is scored on, so the Dice figures count exactly the same pixels.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from sunspotter import classical, pspt, tiles
 from sunspotter.evaluation import PixelOverlap
@@ -37,22 +40,29 @@ def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, pr
                       split: str = "test") -> tuple[dict[str, PixelOverlap], dict[str, list[str]]]:
     """Per observation of ``split``: the classical detector's overlap with the true sunspot mask inside the
     split's tiles, and the frame's observing conditions (read from the same header)."""
+    return score_detector(lambda path: classical.detect(*pspt.read_fits(path), contrast_cut), raw_dir, tiles_dir,
+                          name="classical baseline", progress=progress, split=split)
+
+
+def score_detector(detect: Callable[[Path], np.ndarray], raw_dir: Path, tiles_dir: Path, *, name: str,
+                   progress: bool = True, split: str = "test") -> tuple[dict[str, PixelOverlap], dict[str, list[str]]]:
+    """Per observation of ``split``: the overlap of ``detect``'s mask of its whole red-continuum image (given
+    the image's path) with the true sunspot mask inside the split's tiles, and the frame's observing conditions."""
     from tqdm import tqdm
 
     index = tiles.read_index(tiles_dir)
     size = tiles.read_meta(tiles_dir)["tile_size"]
     rows_of = {key: rows for key, rows in index[index["split"] == split].groupby("observation")}
     overlaps, conditions = {}, {}
-    for key, pair in tqdm(sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc="classical baseline",
+    for key, pair in tqdm(sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc=name,
                           unit="obs", disable=not progress):
-        image, header = pspt.read_fits(pair.images[0])
+        guess = detect(pair.images[0])
         codes, _ = pspt.read_fits(pair.mask)
-        guess = classical.detect(image, header, contrast_cut)
         truth = pspt.sunspot_mask(codes)
         overlap = PixelOverlap()
         for row, col in zip(rows_of[key]["row"], rows_of[key]["col"]):
             window = (slice(row, row + size), slice(col, col + size))
             overlap.add(truth[window], guess[window])
         overlaps[key] = overlap
-        conditions[key] = pspt.frame_conditions(header)
+        conditions[key] = pspt.frame_conditions(pspt.read_header(pair.images[0]))
     return overlaps, conditions

@@ -120,6 +120,8 @@ class FullDisk:
 @dataclass(frozen=True)
 class Evaluate:
     baseline_contrast_cut: float  # the classical baseline calls pixels darker than this x quiet Sun sunspot
+    stara_thresholds: list  # STARA's top-hat thresholds (fractions of the disk-centre quiet Sun) tried on val
+    stara_downsample: int   # STARA runs on the image binned this many pixels each way (its top-hat is costly)
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,12 @@ def _check(params: Params) -> None:
         (0 <= params.full_disk.overlap <= base.tile_size // 2,
          "full_disk.overlap must be in [0, base.tile_size / 2] pixels"),
         (0 < params.evaluate.baseline_contrast_cut < 1, "evaluate.baseline_contrast_cut must be in (0, 1)"),
+        (isinstance(params.evaluate.stara_thresholds, list) and len(params.evaluate.stara_thresholds) > 0
+         and all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < 1
+                 for t in params.evaluate.stara_thresholds),
+         "evaluate.stara_thresholds must be a non-empty list of numbers in (0, 1)"),
+        (isinstance(params.evaluate.stara_downsample, int) and not isinstance(params.evaluate.stara_downsample, bool)
+         and 1 <= params.evaluate.stara_downsample <= 8, "evaluate.stara_downsample must be a whole number in [1, 8]"),
         (not _has_credentials(params.acquire.lasp.base_url),
          "acquire.lasp.base_url: credentials do not belong in params.yaml (it is in git and logged to MLflow); "
          "give the URL without user, password or token"),

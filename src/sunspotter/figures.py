@@ -18,7 +18,7 @@ BEGIN = "<!-- figures: made by `sunspotter figures` from the outputs below; do n
 END = "<!-- end of figures -->"
 #: The outputs the table is made from, as dvc.lock names them.
 SOURCES = ("data/tiles", "metrics/train_classifier.json", "metrics/train_localizer.json", "metrics/baseline.json",
-           "metrics/evaluate.json", "metrics/images_localizer.csv")
+           "metrics/stara.json", "metrics/evaluate.json", "metrics/images_localizer.csv")
 #: The floors the default pipeline must reach on the leak-free test split (issue 16): (metric, at least?, bound).
 FLOORS = {
     ("classifier", "test_f1"): (True, 0.96), ("classifier", "test_roc_auc"): (True, 0.99),
@@ -59,6 +59,7 @@ def render(root: Path) -> str:
     evaluation = json.loads((metrics / "evaluate.json").read_text())
     classifier, localizer = evaluation["classifier"], evaluation["localizer"]
     baseline = json.loads((metrics / "baseline.json").read_text())
+    stara = json.loads((metrics / "stara.json").read_text())
     trained = {kind: json.loads((metrics / f"train_{kind}.json").read_text()) for kind in ("classifier", "localizer")}
     images = pd.read_csv(metrics / "images_localizer.csv")
     meta = json.loads((root / "data/tiles/meta.json").read_text())
@@ -89,6 +90,10 @@ def render(root: Path) -> str:
         ("classical baseline on the same test pixels: Dice overall; clean / dust / cloud / bad seeing / hard",
          f"{_number(baseline['test_dice'])}; " + " / ".join(_number(baseline.get(f"test_dice_{c}"))
                                                            for c in (*CONDITIONS, "hard"))),
+        (f"STARA (sunkit-image, val-chosen threshold {stara['test_threshold']:g}) on the same test pixels: Dice "
+         "overall; clean / dust / cloud / bad seeing / hard",
+         f"{_number(stara['test_dice'])}; " + " / ".join(_number(stara.get(f"test_dice_{c}"))
+                                                        for c in (*CONDITIONS, "hard"))),
         ("localizer minus baseline on the hard frames",
          f"**{_floored('localizer', 'test_dice_hard_over_baseline', localizer, signed=True)}** Dice"),
         (f"full-disk localizer on the {len(images)} whole test images: pooled whole-disk Dice",

@@ -1,0 +1,46 @@
+"""STARA as a baseline: it finds the spots of a synthetic frame, at the image's own pixels, binned or not."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sunspotter import classical, pspt, stara
+from sunspotter.solar_image import SolarImage, read_solar_image
+
+
+@pytest.fixture(scope="module")
+def frame(tiny_archive):
+    path = sorted(tiny_archive.glob("*.HW.R.P.rdc.fits.gz"))[0]
+    codes, _ = pspt.read_fits(path.with_name(path.name.replace(".R.", ".M.")))
+    return read_solar_image(path), pspt.sunspot_mask(codes)
+
+
+def test_stara_finds_the_spots_of_a_synthetic_frame(frame):
+    image, truth = frame
+    mask = stara.detect(image, threshold=0.08)
+    assert mask.shape == image.data.shape and mask.dtype == np.uint8
+    assert truth.sum() > 0 and classical.dice(truth, mask) > 0.5
+
+
+def test_a_higher_threshold_calls_fewer_pixels_and_none_past_the_limb_cut(frame):
+    image, _ = frame
+    loose, strict = stara.detect(image, threshold=0.02), stara.detect(image, threshold=0.2)
+    assert strict.sum() < loose.sum() and not (strict & ~loose.astype(bool)).any()
+    mu = classical.disk_geometry(image.data.shape, image.geometry_header())
+    assert not loose[mu < pspt.LIMB_MU].any()
+
+
+def test_binning_keeps_the_image_shape_and_stops_at_the_median_box():
+    # A 2-arcsec image binned 4 x 4 would pass 5 arcsec per pixel: it is binned 2 x 2.
+    data = np.ones((301, 301), np.float32)
+    yy, xx = np.mgrid[:301, :301]
+    data[(yy - 150) ** 2 + (xx - 150) ** 2 > 100 ** 2] = 0.0  # a sky margin wider than the top-hat
+    data[(yy - 150) ** 2 + (xx - 120) ** 2 < 5 ** 2] = 0.3  # a spot 10 px across
+    image = SolarImage(data=data, center_x=150.0, center_y=150.0, radius=100.0, arcsec_per_px=2.0, date=None,
+                       source=Path("synthetic"))
+    mask = stara.detect(image, threshold=0.3, downsample=4)
+    assert mask.shape == data.shape and np.array_equal(mask, stara.detect(image, threshold=0.3, downsample=2))
+    spot_box = np.zeros_like(mask, dtype=bool)
+    spot_box[140:161, 110:131] = True
+    assert mask[150, 120] == 1 and not mask[~spot_box].any()
