@@ -1,4 +1,5 @@
-"""Stage baseline: the classical detector (limb-darkening removal + contrast cut) scored like the localizer.
+"""Stage baseline: the classical detector (limb-darkening removal + contrast cut) scored like the localizer,
+on the test tiles and on the whole test images.
 
 Its own MLflow run, named baseline-classical, carries the same test_dice / test_iou names as the
 localizer's training run, so the UI compares them side by side.
@@ -9,7 +10,6 @@ import mlflow
 from sunspotter import paths, tracking
 from sunspotter.baseline import evaluate_baseline
 from sunspotter.config import load_params
-from sunspotter.evaluation import PixelOverlap, dice_by_condition
 from sunspotter.stage import stage_main, write_json
 
 
@@ -19,8 +19,7 @@ def main() -> None:
     cut = params.evaluate.baseline_contrast_cut
     with tracking.stage_run("baseline", "classical"):
         mlflow.log_param("evaluate.baseline_contrast_cut", cut)
-        overlaps, conditions = evaluate_baseline(paths.RAW, paths.TILES, cut)
-        metrics = PixelOverlap.pooled(overlaps.values()).metrics() | dice_by_condition(overlaps, conditions)
+        metrics = evaluate_baseline(paths.RAW, paths.TILES, cut, whole_images=True).metrics()
         mlflow.log_metrics(metrics)
     write_json(paths.METRICS / "baseline.json", metrics)
 

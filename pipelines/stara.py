@@ -1,4 +1,5 @@
-"""Stage stara: STARA (sunkit-image) scored like the localizer and the contrast cut, its threshold chosen on val.
+"""Stage stara: STARA (sunkit-image) scored like the localizer and the contrast cut (test tiles and whole test
+images), its threshold chosen on val.
 
 Its own MLflow run, named baseline-stara, carries the same test_dice / test_iou names (and per observing
 condition) as the localizer's training run and the contrast cut's, so the UI compares all three.
@@ -7,16 +8,14 @@ condition) as the localizer's training run and the contrast cut's, so the UI com
 import mlflow
 
 from sunspotter import paths, stara, tracking
-from sunspotter.baseline import score_detector
+from sunspotter.baseline import DetectorScores, score_detector
 from sunspotter.config import load_params
-from sunspotter.evaluation import PixelOverlap, dice_by_condition
-from sunspotter.solar_image import read_solar_image
 from sunspotter.stage import stage_main, write_json
 
 
-def _scored(threshold: float, downsample: int, split: str):
-    return score_detector(lambda path: stara.detect(read_solar_image(path), threshold, downsample),
-                          paths.RAW, paths.TILES, name=f"STARA at {threshold:g} on {split}", split=split)
+def _scored(threshold: float, downsample: int, split: str) -> DetectorScores:
+    return score_detector(lambda image: stara.detect(image, threshold, downsample), paths.RAW, paths.TILES,
+                          name=f"STARA at {threshold:g} on {split}", split=split, whole_images=split == "test")
 
 
 @stage_main
@@ -25,13 +24,12 @@ def main() -> None:
     with tracking.stage_run("baseline", "stara"):
         mlflow.log_params({"evaluate.stara_thresholds": settings.stara_thresholds,
                            "evaluate.stara_downsample": settings.stara_downsample})
-        val_dice = {threshold: PixelOverlap.pooled(_scored(threshold, settings.stara_downsample, "val")[0].values()).dice()
+        val_dice = {threshold: _scored(threshold, settings.stara_downsample, "val").metrics()["test_dice"]
                     for threshold in settings.stara_thresholds}
         for step, (threshold, dice) in enumerate(sorted(val_dice.items())):
             mlflow.log_metric("val_dice_by_threshold", dice, step=step)
         threshold = max(val_dice, key=val_dice.get)  # the first of equals, in the params' order
-        overlaps, conditions = _scored(threshold, settings.stara_downsample, "test")
-        metrics = (PixelOverlap.pooled(overlaps.values()).metrics() | dice_by_condition(overlaps, conditions)
+        metrics = (_scored(threshold, settings.stara_downsample, "test").metrics()
                    | {"val_dice": float(val_dice[threshold]), "test_threshold": float(threshold)})
         mlflow.log_metrics(metrics)
     write_json(paths.METRICS / "stara.json", metrics)

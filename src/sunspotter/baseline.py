@@ -8,12 +8,16 @@ then scored only inside the tiles the localizer is scored on, so the Dice figure
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sunspotter import classical, pspt, tiles
-from sunspotter.evaluation import PixelOverlap
+from sunspotter.evaluation import PixelOverlap, dice_by_condition
+from sunspotter.full_disk_eval import image_metrics, image_row, image_table
+from sunspotter.solar_image import SolarImage, read_solar_image
 
 BASELINE_FILTER = "R"  # the contrast cut is tuned for the red continuum
 
@@ -36,27 +40,44 @@ def conditions_of(pairs: dict[str, tiles.Pair]) -> dict[str, list[str]]:
     return {key: pspt.frame_conditions(pspt.read_header(pair.images[0])) for key, pair in pairs.items()}
 
 
+@dataclass
+class DetectorScores:
+    """A whole-image detector on one split: per observation, its overlap with the true mask inside the split's
+    tiles and the frame's observing conditions; with ``whole_images``, a row per image (``full_disk_eval``)."""
+
+    overlaps: dict[str, PixelOverlap]
+    conditions: dict[str, list[str]]
+    images: pd.DataFrame | None = None
+
+    def metrics(self) -> dict:
+        """Pooled tile Dice and IoU, Dice per observing condition, and the whole-image figures when scored."""
+        metrics = PixelOverlap.pooled(self.overlaps.values()).metrics() | dice_by_condition(self.overlaps,
+                                                                                            self.conditions)
+        return metrics | (image_metrics(self.images) if self.images is not None else {})
+
+
 def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, progress: bool = True,
-                      split: str = "test") -> tuple[dict[str, PixelOverlap], dict[str, list[str]]]:
-    """Per observation of ``split``: the classical detector's overlap with the true sunspot mask inside the
-    split's tiles, and the frame's observing conditions (read from the same header)."""
-    return score_detector(lambda path: classical.detect(*pspt.read_fits(path), contrast_cut), raw_dir, tiles_dir,
-                          name="classical baseline", progress=progress, split=split)
+                      split: str = "test", whole_images: bool = False) -> DetectorScores:
+    """The classical detector (``classical.detect``) scored on ``split`` by ``score_detector``."""
+    return score_detector(lambda image: classical.detect(image.data, image.geometry_header(), contrast_cut),
+                          raw_dir, tiles_dir, name="classical baseline", progress=progress, split=split,
+                          whole_images=whole_images)
 
 
-def score_detector(detect: Callable[[Path], np.ndarray], raw_dir: Path, tiles_dir: Path, *, name: str,
-                   progress: bool = True, split: str = "test") -> tuple[dict[str, PixelOverlap], dict[str, list[str]]]:
-    """Per observation of ``split``: the overlap of ``detect``'s mask of its whole red-continuum image (given
-    the image's path) with the true sunspot mask inside the split's tiles, and the frame's observing conditions."""
+def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, tiles_dir: Path, *, name: str,
+                   progress: bool = True, split: str = "test", whole_images: bool = False) -> DetectorScores:
+    """``detect``'s mask of each whole red-continuum image of ``split``, scored inside the split's tiles and,
+    with ``whole_images``, over the whole image as the full-disk localizer is (``full_disk_eval.image_row``)."""
     from tqdm import tqdm
 
     index = tiles.read_index(tiles_dir)
     size = tiles.read_meta(tiles_dir)["tile_size"]
     rows_of = {key: rows for key, rows in index[index["split"] == split].groupby("observation")}
-    overlaps, conditions = {}, {}
+    overlaps, conditions, images = {}, {}, []
     for key, pair in tqdm(sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc=name,
                           unit="obs", disable=not progress):
-        guess = detect(pair.images[0])
+        image = read_solar_image(pair.images[0])
+        guess = detect(image)
         codes, _ = pspt.read_fits(pair.mask)
         truth = pspt.sunspot_mask(codes)
         overlap = PixelOverlap()
@@ -65,4 +86,6 @@ def score_detector(detect: Callable[[Path], np.ndarray], raw_dir: Path, tiles_di
             overlap.add(truth[window], guess[window])
         overlaps[key] = overlap
         conditions[key] = pspt.frame_conditions(pspt.read_header(pair.images[0]))
-    return overlaps, conditions
+        if whole_images:
+            images.append(image_row(key, pair, image, truth, guess))
+    return DetectorScores(overlaps, conditions, image_table(images) if whole_images else None)

@@ -104,6 +104,8 @@ def render(root: Path) -> str:
          f"**{int((images['count_error'] == 0).sum())} of {len(images)}** "
          f"({_floor_text('localizer', 'test_count_exact_fraction', localizer, percent=True)}; off by "
          + ", ".join(f"{int(e):+d}" if e else "0" for e in images.sort_values("date")["count_error"]) + ")"),
+        ("STARA / contrast cut on the same whole test images: whole-disk Dice; images counted exactly; median "
+         "area error", "; ".join(" / ".join(pair) for pair in zip(_whole_images(stara), _whole_images(baseline)))),
     ]
     hashes = lock_hashes(root)
     lines = [BEGIN, *(f"<!-- {path} {hashes[path]} -->" for path in SOURCES), "", "| what | figure |", "|---|---|",
@@ -127,6 +129,14 @@ def _runs(dates: list[str], members: set[str]) -> int:
 
 def _number(value) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _whole_images(metrics: dict) -> tuple[str, str, str]:
+    """A baseline's whole-image figures: whole-disk Dice, images counted exactly ("k of n"), median area error."""
+    images, exact = metrics.get("test_images"), metrics.get("test_count_exact_fraction")
+    area = metrics.get("test_area_relative_error_median")
+    return (_number(metrics.get("test_disk_dice")), "-" if images is None else f"{round(exact * images)} of {images}",
+            "-" if area is None else f"{100 * area:.1f} %")
 
 
 def _floored(kind: str, name: str, metrics: dict, signed: bool = False, percent: bool = False) -> str:

@@ -9,7 +9,7 @@ import pandas as pd
 from sunspotter import catalog, classical, pspt, tiles
 from sunspotter.dust_map import count_patches
 from sunspotter.inference import FullDiskModel
-from sunspotter.solar_image import read_solar_image
+from sunspotter.solar_image import SolarImage, read_solar_image
 
 
 def score_images(model: FullDiskModel, pairs: dict[str, tiles.Pair], progress: bool = True) -> pd.DataFrame:
@@ -20,17 +20,26 @@ def score_images(model: FullDiskModel, pairs: dict[str, tiles.Pair], progress: b
     for key, pair in tqdm(sorted(pairs.items()), desc="full-disk test images", unit="image", disable=not progress):
         image = read_solar_image(pair.images[0])
         codes, _ = pspt.read_fits(pair.mask)
-        truth = pspt.sunspot_mask(codes)
         segmentation = model.segment(image)
-        guess = segmentation.mask
-        true_table, guess_table = catalog.catalog(image, truth), catalog.catalog(image, guess)
-        rows.append({"observation": key, "date": pair.observation.iso_date, "disk_dice": classical.dice(truth, guess),
-                     "true_regions": len(true_table), "predicted_regions": len(guess_table),
-                     "true_area_msh": catalog.summary(true_table)["total_area_msh"],
-                     "predicted_area_msh": catalog.summary(guess_table)["total_area_msh"],
-                     "true_pixels": int(truth.sum()), "overlap_pixels": int((truth & guess).sum()),
-                     "predicted_pixels": int(guess.sum()),
-                     "dust_set_aside": count_patches(segmentation.dust)})
+        rows.append(image_row(key, pair, image, pspt.sunspot_mask(codes), segmentation.mask)
+                    | {"dust_set_aside": count_patches(segmentation.dust)})
+    return image_table(rows)
+
+
+def image_row(key: str, pair: tiles.Pair, image: SolarImage, truth: np.ndarray, guess: np.ndarray) -> dict:
+    """One whole image's figures: true and predicted region counts and total areas (MSH), pixel overlap."""
+    true_table, guess_table = catalog.catalog(image, truth), catalog.catalog(image, guess)
+    truth, guess = truth.astype(bool), guess.astype(bool)
+    return {"observation": key, "date": pair.observation.iso_date, "disk_dice": classical.dice(truth, guess),
+            "true_regions": len(true_table), "predicted_regions": len(guess_table),
+            "true_area_msh": catalog.summary(true_table)["total_area_msh"],
+            "predicted_area_msh": catalog.summary(guess_table)["total_area_msh"],
+            "true_pixels": int(truth.sum()), "overlap_pixels": int((truth & guess).sum()),
+            "predicted_pixels": int(guess.sum())}
+
+
+def image_table(rows: list[dict]) -> pd.DataFrame:
+    """The rows of ``image_row`` with each image's count error and relative area error."""
     table = pd.DataFrame(rows)
     table["count_error"] = table["predicted_regions"] - table["true_regions"]
     # Relative to the true area; a spot-free disk has no relative error, only whether anything was called.

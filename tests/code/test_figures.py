@@ -37,8 +37,9 @@ def _fake_outputs(root):
                  "test_area_relative_error_median": 0.02}
     (root / "metrics/evaluate.json").write_text(json.dumps({"classifier": classifier, "localizer": localizer}))
     (root / "metrics/baseline.json").write_text(json.dumps({"test_dice": 0.3, "test_dice_hard": 0.34}))
-    (root / "metrics/stara.json").write_text(json.dumps({"test_dice": 0.6, "test_dice_hard": 0.45,
-                                                         "test_threshold": 0.08}))
+    (root / "metrics/stara.json").write_text(json.dumps({
+        "test_dice": 0.6, "test_dice_hard": 0.45, "test_threshold": 0.08, "test_disk_dice": 0.81,
+        "test_images": 3, "test_count_exact_fraction": 1 / 3, "test_area_relative_error_median": 0.125}))
     for kind in ("classifier", "localizer"):
         (root / f"metrics/train_{kind}.json").write_text(json.dumps({"best_epoch": 4, "epochs_run": 9}))
     pd.DataFrame({"observation": ["a", "b", "c"], "date": ["2014-01-05", "2014-01-06", "2014-01-07"],
@@ -69,6 +70,7 @@ def test_the_table_says_each_figure_and_whether_its_floor_is_met(tmp_path):
     assert "classifier 9 (5); localizer 9 (5)" in readme
     assert "STARA (sunkit-image, val-chosen threshold 0.08) on the same test pixels" in readme
     assert "| 0.600; - / - / - / - / 0.450 |" in readme  # conditions the outputs lack show as -
+    assert "| 0.810 / -; 1 of 3 / -; 12.5 % / - |" in readme  # STARA / the contrast cut, which lacks them here
     assert figures.recorded_hashes(readme) == {path: f"hash-of-{path}" for path in figures.SOURCES}
 
 

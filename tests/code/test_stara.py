@@ -1,4 +1,5 @@
-"""STARA as a baseline: it finds the spots of a synthetic frame, at the image's own pixels, binned or not."""
+"""STARA as a baseline: it finds the spots of a synthetic frame, at the image's own pixels, binned or not; and any
+whole-image detector is scored on the split's tiles and whole images alike."""
 
 from pathlib import Path
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 
 from sunspotter import classical, pspt, stara
+from sunspotter.baseline import score_detector
 from sunspotter.solar_image import SolarImage, read_solar_image
 
 
@@ -44,3 +46,25 @@ def test_binning_keeps_the_image_shape_and_stops_at_the_median_box():
     spot_box = np.zeros_like(mask, dtype=bool)
     spot_box[140:161, 110:131] = True
     assert mask[150, 120] == 1 and not mask[~spot_box].any()
+
+
+def _true_mask(image):
+    """The archive's own mask of ``image``: a detector that is always right."""
+    codes, _ = pspt.read_fits(image.source.with_name(image.source.name.replace(".R.", ".M.")))
+    return pspt.sunspot_mask(codes)
+
+
+def test_a_detector_is_scored_on_the_split_tiles_and_whole_images(tiny_archive, good_tiles):
+    perfect = score_detector(_true_mask, tiny_archive, good_tiles, name="truth", progress=False, whole_images=True)
+    figures = perfect.metrics()
+    assert figures["test_dice"] == 1.0 and figures["test_disk_dice"] == 1.0
+    assert figures["test_count_exact_fraction"] == 1.0 and figures["test_area_relative_error_median"] == 0.0
+    assert figures["test_images"] == len(perfect.overlaps) > 0 and set(perfect.conditions) == set(perfect.overlaps)
+
+    blind = score_detector(lambda image: np.zeros(image.data.shape, np.uint8), tiny_archive, good_tiles,
+                           name="nothing", progress=False, whole_images=True).metrics()
+    assert blind["test_dice"] == 0.0 and blind["test_disk_dice"] == 0.0
+    assert blind["test_area_relative_error_median"] == 1.0 and blind["test_count_exact_fraction"] < 1.0
+    # Without whole images, only the tile figures.
+    tiles_only = score_detector(_true_mask, tiny_archive, good_tiles, name="truth", progress=False).metrics()
+    assert "test_disk_dice" not in tiles_only and tiles_only["test_dice"] == 1.0
