@@ -3,7 +3,8 @@
 Writes metrics/evaluate.json and the PR curves (DVC plots); logs the metrics and test figures to the
 evaluate run and to each model's training run, so the UI compares models by test_* directly. The
 localizer is also run over every whole test image (full-disk Dice, region count, total area:
-metrics/images_localizer.csv and its true-versus-predicted area plot).
+metrics/images_localizer.csv and its true-versus-predicted area plot; region recall and precision by size,
+mu and observing condition: metrics/regions_localizer.csv).
 """
 
 import json
@@ -16,7 +17,7 @@ from sunspotter import paths, tiles, tracking
 from sunspotter.baseline import conditions_of, split_pairs
 from sunspotter.config import MODEL_KINDS, load_params
 from sunspotter.evaluation import dice_by_condition, score_split, split_metrics
-from sunspotter.full_disk_eval import area_figure, image_metrics, score_images
+from sunspotter.full_disk_eval import area_figure, image_metrics, region_figures, score_images
 from sunspotter.inference import trained_full_disk_model
 from sunspotter.pspt import atomic_write_bytes
 from sunspotter.stage import stage_main, write_json
@@ -59,12 +60,19 @@ def _whole_images(record: dict, test_pairs: dict, several_filters: bool) -> dict
         return {}
     full_disk = trained_full_disk_model(paths.model_file("localizer"), record["threshold"], paths.TILES,
                                         paths.DUST_MAP, **asdict(load_params().full_disk))
-    images = score_images(full_disk, test_pairs)
+    images, regions = score_images(full_disk, test_pairs)
     atomic_write_bytes(table_path, images.to_csv(index=False).encode())
+    by_bin = region_figures(regions, conditions_of(test_pairs))
+    atomic_write_bytes(paths.METRICS / "regions_localizer.csv", by_bin.to_csv(index=False).encode())
     figure = area_figure(images)
     mlflow.log_figure(figure, "figures/test_area.png")
     tracking.client().log_figure(record["run_id"], figure, "figures/test_area.png")
-    return image_metrics(images)
+    true, predicted = regions[regions["side"] == "true"], regions[regions["side"] == "predicted"]
+    return image_metrics(images) | {
+        "test_region_recall": float(true["hit"].mean()) if len(true) else 1.0,
+        "test_region_precision": float(predicted["hit"].mean()) if len(predicted) else 1.0,
+        **{f"test_region_{name}_{row['dimension']}_{row['bin']}": float(row[name])
+           for _, row in by_bin.iterrows() for name in ("recall", "precision") if row[name] == row[name]}}  # not NaN
 
 
 if __name__ == "__main__":

@@ -92,9 +92,15 @@ def _heliographic(image: SolarImage, x: np.ndarray, y: np.ndarray) -> tuple[np.n
 def catalog(image: SolarImage, mask: np.ndarray) -> pd.DataFrame:
     """One row per region of ``mask`` on ``image``; x, y are 0-based pixel positions in the input's own
     coordinates (column, row; a picture's row 0 is its top row)."""
+    return listed_regions(image, mask)[1][COLUMNS]
+
+
+def listed_regions(image: SolarImage, mask: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """The regions of ``mask`` labelled 1..n (``label_regions``) and the catalog of those listed, each row
+    with its ``label`` in that array (regions under ``MIN_AREA_MSH`` keep a label but have no row)."""
     labels, count = label_regions(image, mask)
     if count == 0:
-        return pd.DataFrame(columns=COLUMNS)
+        return labels, pd.DataFrame(columns=[*COLUMNS, "label"])
     contrast, mu = image.flattened()
     index = np.arange(1, count + 1)
     on = labels > 0
@@ -118,9 +124,10 @@ def catalog(image: SolarImage, mask: np.ndarray) -> pd.DataFrame:
         "mean_contrast": ndimage.mean(contrast, labels, index),
     })
     table["penumbra_msh"] = table["area_msh"] - table["umbra_msh"]
+    table["label"] = index
     table = table[table["area_msh"] >= MIN_AREA_MSH].reset_index(drop=True)
     table["region"] = np.arange(1, len(table) + 1)
-    return table[COLUMNS]
+    return labels, table[[*COLUMNS, "label"]]
 
 
 def summary(table: pd.DataFrame) -> dict:

@@ -18,7 +18,8 @@ BEGIN = "<!-- figures: made by `sunspotter figures` from the outputs below; do n
 END = "<!-- end of figures -->"
 #: The outputs the table is made from, as dvc.lock names them.
 SOURCES = ("data/tiles", "metrics/train_classifier.json", "metrics/train_localizer.json", "metrics/baseline.json",
-           "metrics/stara.json", "metrics/evaluate.json", "metrics/images_localizer.csv")
+           "metrics/stara.json", "metrics/evaluate.json", "metrics/images_localizer.csv",
+           "metrics/regions_localizer.csv")
 #: The floors the default pipeline must reach on the leak-free test split (issue 16): (metric, at least?, bound).
 FLOORS = {
     ("classifier", "test_f1"): (True, 0.96), ("classifier", "test_roc_auc"): (True, 0.99),
@@ -62,6 +63,7 @@ def render(root: Path) -> str:
     stara = json.loads((metrics / "stara.json").read_text())
     trained = {kind: json.loads((metrics / f"train_{kind}.json").read_text()) for kind in ("classifier", "localizer")}
     images = pd.read_csv(metrics / "images_localizer.csv")
+    regions = pd.read_csv(metrics / "regions_localizer.csv")
     meta = json.loads((root / "data/tiles/meta.json").read_text())
     index = pd.read_parquet(root / "data/tiles/index.parquet", columns=["split", "label"])
 
@@ -104,6 +106,9 @@ def render(root: Path) -> str:
          f"**{int((images['count_error'] == 0).sum())} of {len(images)}** "
          f"({_floor_text('localizer', 'test_count_exact_fraction', localizer, percent=True)}; off by "
          + ", ".join(f"{int(e):+d}" if e else "0" for e in images.sort_values("date")["count_error"]) + ")"),
+        *((f"... sunspot regions by {title}: found of true (recall) / on a real spot of predicted (precision)",
+           _region_bins(regions[regions["dimension"] == dimension]))
+          for dimension, title in (("size_msh", "size (MSH)"), ("mu", "mu"), ("condition", "observing condition"))),
         ("STARA / contrast cut on the same whole test images: whole-disk Dice; images counted exactly; median "
          "area error", "; ".join(" / ".join(pair) for pair in zip(_whole_images(stara), _whole_images(baseline)))),
     ]
@@ -129,6 +134,17 @@ def _runs(dates: list[str], members: set[str]) -> int:
 
 def _number(value) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _region_bins(table: pd.DataFrame) -> str:
+    """Each bin's region recall and precision as "bin: found/true (recall) / on a spot/predicted (precision)"."""
+    return "; ".join(f"{row.bin}: {row.found}/{row.true_regions} ({_percent(row.found, row.true_regions)}) / "
+                     f"{row.on_a_spot}/{row.predicted_regions} ({_percent(row.on_a_spot, row.predicted_regions)})"
+                     for row in table.itertuples())
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "-"
 
 
 def _whole_images(metrics: dict) -> tuple[str, str, str]:

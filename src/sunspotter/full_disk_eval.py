@@ -6,24 +6,35 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scipy import ndimage
+
 from sunspotter import catalog, classical, pspt, tiles
 from sunspotter.dust_map import count_patches
 from sunspotter.inference import FullDiskModel
 from sunspotter.solar_image import SolarImage, read_solar_image
 
+#: Region size bins (MSH, from the catalog's listing limit): pores and small spots, spots, groups, large groups.
+SIZE_BINS_MSH = [catalog.MIN_AREA_MSH, 30, 100, 300, np.inf]
+#: Distance from disk centre: near the limb (from the archive's limb cut), in between, near the centre.
+MU_BINS = [pspt.LIMB_MU, 0.4, 0.7, 1.0]  # a region's mean mu is below 1
 
-def score_images(model: FullDiskModel, pairs: dict[str, tiles.Pair], progress: bool = True) -> pd.DataFrame:
-    """One row per observation: true and predicted region counts and total areas (MSH), whole-disk Dice."""
+
+def score_images(model: FullDiskModel, pairs: dict[str, tiles.Pair],
+                 progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per observation (true and predicted region counts and total areas in MSH, whole-disk Dice), and
+    one per listed region of either mask (``region_hits``)."""
     from tqdm import tqdm
 
-    rows = []
+    rows, regions = [], []
     for key, pair in tqdm(sorted(pairs.items()), desc="full-disk test images", unit="image", disable=not progress):
         image = read_solar_image(pair.images[0])
         codes, _ = pspt.read_fits(pair.mask)
+        truth = pspt.sunspot_mask(codes)
         segmentation = model.segment(image)
-        rows.append(image_row(key, pair, image, pspt.sunspot_mask(codes), segmentation.mask)
+        rows.append(image_row(key, pair, image, truth, segmentation.mask)
                     | {"dust_set_aside": count_patches(segmentation.dust)})
-    return image_table(rows)
+        regions.append(region_hits(image, truth, segmentation.mask).assign(observation=key))
+    return image_table(rows), pd.concat(regions, ignore_index=True)
 
 
 def image_row(key: str, pair: tiles.Pair, image: SolarImage, truth: np.ndarray, guess: np.ndarray) -> dict:
@@ -58,6 +69,52 @@ def image_metrics(table: pd.DataFrame) -> dict:
         "test_count_abs_error_mean": float(table["count_error"].abs().mean()),
         "test_area_relative_error_median": float(table["area_relative_error"].abs().median()),
     }
+
+
+def region_hits(image: SolarImage, truth: np.ndarray, guess: np.ndarray) -> pd.DataFrame:
+    """One row per listed region (``catalog``) of the true and of the predicted mask: which mask it is from
+    (``side``), its area (MSH) and mean mu, and ``hit``: a true region is found when a listed predicted
+    region covers part of it (what a catalog user sees); a predicted region is right when it lies on a real
+    spot, listed or not (a pore just under the listing limit is no false alarm)."""
+    true_labels, true_table = catalog.listed_regions(image, truth)
+    guess_labels, guess_table = catalog.listed_regions(image, guess)
+    listed_guess = np.isin(guess_labels, guess_table["label"].to_numpy()) & (guess_labels > 0)
+    return pd.concat([_hits("true", true_labels, true_table, listed_guess),
+                      _hits("predicted", guess_labels, guess_table, truth.astype(bool))], ignore_index=True)
+
+
+def _hits(side: str, labels: np.ndarray, table: pd.DataFrame, other: np.ndarray) -> pd.DataFrame:
+    hit = ndimage.maximum(other, labels, table["label"].to_numpy()) if len(table) else []
+    return pd.DataFrame({"side": side, "area_msh": table["area_msh"].to_numpy(float),
+                         "mu": table["mu"].to_numpy(float), "hit": np.asarray(hit, bool)})
+
+
+def region_figures(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> pd.DataFrame:
+    """Region recall (true regions found) and precision (predicted regions on a real spot) per bin of size
+    (MSH), of mu and per observing condition; a predicted region is binned by its own size and mu."""
+    regions = regions.assign(size=pd.cut(regions["area_msh"], SIZE_BINS_MSH, right=False),
+                             mu_bin=pd.cut(regions["mu"], MU_BINS, right=False))
+    # A frame's regions count under each of its conditions (a frame may be dusty and cloudy).
+    by_condition = regions.assign(condition=regions["observation"].map(conditions)).explode("condition")
+    rows = []
+    for dimension, table, column in (("size_msh", regions, "size"), ("mu", regions, "mu_bin"),
+                                     ("condition", by_condition, "condition")):
+        for value, group in table.groupby(column, observed=True, sort=True):
+            true, predicted = group[group["side"] == "true"], group[group["side"] == "predicted"]
+            rows.append({"dimension": dimension, "bin": _bin_name(value), "true_regions": len(true),
+                         "found": int(true["hit"].sum()), "predicted_regions": len(predicted),
+                         "on_a_spot": int(predicted["hit"].sum())})
+    table = pd.DataFrame(rows)
+    table["recall"] = table["found"] / table["true_regions"].where(table["true_regions"] > 0)
+    table["precision"] = table["on_a_spot"] / table["predicted_regions"].where(table["predicted_regions"] > 0)
+    return table
+
+
+def _bin_name(value) -> str:
+    """A bin's name as MLflow metric names allow it: "10-30", "300_and_up", "bad_seeing"."""
+    if isinstance(value, pd.Interval):
+        return f"{value.left:g}-{value.right:g}" if np.isfinite(value.right) else f"{value.left:g}_and_up"
+    return str(value)
 
 
 def area_figure(table: pd.DataFrame):

@@ -44,6 +44,10 @@ def _fake_outputs(root):
         (root / f"metrics/train_{kind}.json").write_text(json.dumps({"best_epoch": 4, "epochs_run": 9}))
     pd.DataFrame({"observation": ["a", "b", "c"], "date": ["2014-01-05", "2014-01-06", "2014-01-07"],
                   "count_error": [0, -1, 0]}).to_csv(root / "metrics/images_localizer.csv", index=False)
+    pd.DataFrame({"dimension": ["size_msh", "size_msh", "mu", "condition"],
+                  "bin": ["10-30", "300_and_up", "0.7-1", "clean"], "true_regions": [4, 2, 6, 6], "found": [3, 2, 5, 5],
+                  "predicted_regions": [3, 2, 5, 0], "on_a_spot": [3, 1, 4, 0]}).to_csv(
+        root / "metrics/regions_localizer.csv", index=False)
     dates = [f"201401{d:02d}" for d in range(1, 13)]
     conditions = dict.fromkeys(dates, "clean") | {"20140106": "dust"}
     (root / "data/tiles/meta.json").write_text(json.dumps({
@@ -71,6 +75,8 @@ def test_the_table_says_each_figure_and_whether_its_floor_is_met(tmp_path):
     assert "STARA (sunkit-image, val-chosen threshold 0.08) on the same test pixels" in readme
     assert "| 0.600; - / - / - / - / 0.450 |" in readme  # conditions the outputs lack show as -
     assert "| 0.810 / -; 1 of 3 / -; 12.5 % / - |" in readme  # STARA / the contrast cut, which lacks them here
+    assert "| 10-30: 3/4 (75 %) / 3/3 (100 %); 300_and_up: 2/2 (100 %) / 1/2 (50 %) |" in readme
+    assert "| clean: 5/6 (83 %) / 0/0 (-) |" in readme
     assert figures.recorded_hashes(readme) == {path: f"hash-of-{path}" for path in figures.SOURCES}
 
 

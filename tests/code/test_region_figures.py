@@ -1,0 +1,37 @@
+"""Region recall and precision: which true regions a catalog finds and which of its regions lie on real spots."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sunspotter import full_disk_eval
+from tests.code.test_catalog import disk_image, spots_at
+
+
+def test_found_regions_false_alarms_and_their_bins():
+    image = disk_image()
+    big, small, near_limb = (10, 0), (-20, 30), (0, 70)
+    truth = spots_at(big, small, near_limb, radius_deg=1.5)
+    # The catalog finds the big spot and the one near the limb, misses the small one and calls a false one.
+    guess = spots_at(big, near_limb, (30, -40), radius_deg=1.5) | spots_at(small, radius_deg=0.2)
+    hits = full_disk_eval.region_hits(image, truth, guess)
+    true, predicted = hits[hits["side"] == "true"], hits[hits["side"] == "predicted"]
+    assert len(true) == 3 and true["hit"].sum() == 2  # the small spot's speck is under the listing limit
+    assert len(predicted) == 3 and predicted["hit"].sum() == 2
+
+    table = full_disk_eval.region_figures(hits.assign(observation="a"), {"a": ["dust", "cloud"]})
+    by_condition = table[table["dimension"] == "condition"].set_index("bin")
+    assert list(by_condition.index) == ["cloud", "dust"]  # a frame's regions count under each of its conditions
+    assert by_condition.loc["dust", "recall"] == 2 / 3 and by_condition.loc["dust", "precision"] == 2 / 3
+    by_mu = table[table["dimension"] == "mu"].set_index("bin")
+    assert by_mu.loc["0.15-0.4", "true_regions"] == 1 and by_mu.loc["0.15-0.4", "recall"] == 1.0  # at 70 degrees
+    sizes = table[table["dimension"] == "size_msh"]
+    assert sizes["true_regions"].sum() == 3 and sizes["predicted_regions"].sum() == 3
+
+
+def test_nothing_called_is_no_precision_and_no_recall():
+    image = disk_image()
+    hits = full_disk_eval.region_hits(image, spots_at((0, 0), radius_deg=1.5), np.zeros((1024, 1024), np.uint8))
+    table = full_disk_eval.region_figures(hits.assign(observation="a"), {"a": ["clean"]})
+    clean = table[table["bin"] == "clean"].iloc[0]
+    assert clean["recall"] == 0.0 and clean["predicted_regions"] == 0 and np.isnan(clean["precision"])
