@@ -17,7 +17,7 @@ from sunspotter import paths, tiles, tracking
 from sunspotter.baseline import conditions_of, split_pairs
 from sunspotter.config import MODEL_KINDS, load_params
 from sunspotter.evaluation import dice_by_condition, score_split, split_metrics
-from sunspotter.full_disk_eval import area_figure, image_metrics, region_figures, score_images
+from sunspotter.full_disk_eval import area_figure, image_metrics, region_figures, region_metrics, score_images
 from sunspotter.inference import trained_full_disk_model
 from sunspotter.pspt import atomic_write_bytes
 from sunspotter.stage import stage_main, write_json
@@ -57,22 +57,20 @@ def _whole_images(record: dict, test_pairs: dict, several_filters: bool) -> dict
     table_path = paths.METRICS / "images_localizer.csv"
     if several_filters:
         atomic_write_bytes(table_path, b"observation,true_area_msh,predicted_area_msh\n")
+        atomic_write_bytes(paths.METRICS / "regions_localizer.csv",
+                           b"dimension,bin,true_regions,found,predicted_regions,on_a_spot,recall,precision\n")
         return {}
     full_disk = trained_full_disk_model(paths.model_file("localizer"), record["threshold"], paths.TILES,
                                         paths.DUST_MAP, **asdict(load_params().full_disk))
     images, regions = score_images(full_disk, test_pairs)
     atomic_write_bytes(table_path, images.to_csv(index=False).encode())
-    by_bin = region_figures(regions, conditions_of(test_pairs))
-    atomic_write_bytes(paths.METRICS / "regions_localizer.csv", by_bin.to_csv(index=False).encode())
+    conditions = conditions_of(test_pairs)
+    atomic_write_bytes(paths.METRICS / "regions_localizer.csv",
+                       region_figures(regions, conditions).to_csv(index=False).encode())
     figure = area_figure(images)
     mlflow.log_figure(figure, "figures/test_area.png")
     tracking.client().log_figure(record["run_id"], figure, "figures/test_area.png")
-    true, predicted = regions[regions["side"] == "true"], regions[regions["side"] == "predicted"]
-    return image_metrics(images) | {
-        "test_region_recall": float(true["hit"].mean()) if len(true) else 1.0,
-        "test_region_precision": float(predicted["hit"].mean()) if len(predicted) else 1.0,
-        **{f"test_region_{name}_{row['dimension']}_{row['bin']}": float(row[name])
-           for _, row in by_bin.iterrows() for name in ("recall", "precision") if row[name] == row[name]}}  # not NaN
+    return image_metrics(images) | region_metrics(regions, conditions)
 
 
 if __name__ == "__main__":

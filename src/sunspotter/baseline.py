@@ -16,7 +16,7 @@ import pandas as pd
 
 from sunspotter import classical, pspt, tiles
 from sunspotter.evaluation import PixelOverlap, dice_by_condition
-from sunspotter.full_disk_eval import image_metrics, image_row, image_table
+from sunspotter.full_disk_eval import image_metrics, image_row, image_table, region_hits, region_metrics
 from sunspotter.solar_image import SolarImage, read_solar_image
 
 BASELINE_FILTER = "R"  # the contrast cut is tuned for the red continuum
@@ -48,12 +48,16 @@ class DetectorScores:
     overlaps: dict[str, PixelOverlap]
     conditions: dict[str, list[str]]
     images: pd.DataFrame | None = None
+    regions: pd.DataFrame | None = None  # full_disk_eval.region_hits of every image, with its observation
 
     def metrics(self) -> dict:
-        """Pooled tile Dice and IoU, Dice per observing condition, and the whole-image figures when scored."""
+        """Pooled tile Dice and IoU, Dice per observing condition, and the whole-image and region figures
+        when scored."""
         metrics = PixelOverlap.pooled(self.overlaps.values()).metrics() | dice_by_condition(self.overlaps,
                                                                                             self.conditions)
-        return metrics | (image_metrics(self.images) if self.images is not None else {})
+        if self.images is None:
+            return metrics
+        return metrics | image_metrics(self.images) | region_metrics(self.regions, self.conditions)
 
 
 def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, progress: bool = True,
@@ -67,13 +71,14 @@ def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, pr
 def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, tiles_dir: Path, *, name: str,
                    progress: bool = True, split: str = "test", whole_images: bool = False) -> DetectorScores:
     """``detect``'s mask of each whole red-continuum image of ``split``, scored inside the split's tiles and,
-    with ``whole_images``, over the whole image as the full-disk localizer is (``full_disk_eval.image_row``)."""
+    with ``whole_images``, over the whole image and region by region as the full-disk localizer is
+    (``full_disk_eval.image_row``, ``region_hits``)."""
     from tqdm import tqdm
 
     index = tiles.read_index(tiles_dir)
     size = tiles.read_meta(tiles_dir)["tile_size"]
     rows_of = {key: rows for key, rows in index[index["split"] == split].groupby("observation")}
-    overlaps, conditions, images = {}, {}, []
+    overlaps, conditions, images, regions = {}, {}, [], []
     for key, pair in tqdm(sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc=name,
                           unit="obs", disable=not progress):
         image = read_solar_image(pair.images[0])
@@ -88,4 +93,7 @@ def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, ti
         conditions[key] = pspt.frame_conditions(pspt.read_header(pair.images[0]))
         if whole_images:
             images.append(image_row(key, pair, image, truth, guess))
-    return DetectorScores(overlaps, conditions, image_table(images) if whole_images else None)
+            regions.append(region_hits(image, truth, guess).assign(observation=key))
+    if not whole_images:
+        return DetectorScores(overlaps, conditions)
+    return DetectorScores(overlaps, conditions, image_table(images), pd.concat(regions, ignore_index=True))

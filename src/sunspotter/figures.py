@@ -110,7 +110,11 @@ def render(root: Path) -> str:
            _region_bins(regions[regions["dimension"] == dimension]))
           for dimension, title in (("size_msh", "size (MSH)"), ("mu", "mu"), ("condition", "observing condition"))),
         ("STARA / contrast cut on the same whole test images: whole-disk Dice; images counted exactly; median "
-         "area error", "; ".join(" / ".join(pair) for pair in zip(_whole_images(stara), _whole_images(baseline)))),
+         "area error; region recall; region precision",
+         "; ".join(" / ".join(pair) for pair in zip(_whole_images(stara), _whole_images(baseline)))),
+        ("localizer minus STARA on the hard frames: tile Dice; region recall",
+         f"{_difference(localizer, stara, 'test_dice_hard')}; "
+         f"{_difference(localizer, stara, 'test_region_recall_condition_hard')}"),
     ]
     hashes = lock_hashes(root)
     lines = [BEGIN, *(f"<!-- {path} {hashes[path]} -->" for path in SOURCES), "", "| what | figure |", "|---|---|",
@@ -147,12 +151,21 @@ def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f} %" if whole else "-"
 
 
-def _whole_images(metrics: dict) -> tuple[str, str, str]:
-    """A baseline's whole-image figures: whole-disk Dice, images counted exactly ("k of n"), median area error."""
+def _whole_images(metrics: dict) -> tuple[str, ...]:
+    """A baseline's whole-image figures: whole-disk Dice, images counted exactly ("k of n"), median area error,
+    region recall and precision."""
     images, exact = metrics.get("test_images"), metrics.get("test_count_exact_fraction")
     area = metrics.get("test_area_relative_error_median")
     return (_number(metrics.get("test_disk_dice")), "-" if images is None else f"{round(exact * images)} of {images}",
-            "-" if area is None else f"{100 * area:.1f} %")
+            "-" if area is None else f"{100 * area:.1f} %", _number(metrics.get("test_region_recall")),
+            _number(metrics.get("test_region_precision")))
+
+
+def _difference(ours: dict, theirs: dict, name: str) -> str:
+    """``ours`` minus ``theirs`` on metric ``name``, signed, or "-" where either lacks it."""
+    if name not in ours or name not in theirs:
+        return "-"
+    return f"{ours[name] - theirs[name]:+.3f}"
 
 
 def _floored(kind: str, name: str, metrics: dict, signed: bool = False, percent: bool = False) -> str:

@@ -94,8 +94,11 @@ def region_figures(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> p
     (MSH), of mu and per observing condition; a predicted region is binned by its own size and mu."""
     regions = regions.assign(size=pd.cut(regions["area_msh"], SIZE_BINS_MSH, right=False),
                              mu_bin=pd.cut(regions["mu"], MU_BINS, right=False))
-    # A frame's regions count under each of its conditions (a frame may be dusty and cloudy).
-    by_condition = regions.assign(condition=regions["observation"].map(conditions)).explode("condition")
+    # A frame's regions count under each of its conditions (a frame may be dusty and cloudy), and under
+    # "hard" once when it has any of the hard ones, as in the Dice figures (evaluation.dice_by_condition).
+    hard = {key: ["hard"] if set(kinds) & set(pspt.HARD_CONDITIONS) else [] for key, kinds in conditions.items()}
+    by_condition = regions.assign(condition=regions["observation"].map(
+        lambda key: [*conditions[key], *hard[key]])).explode("condition").dropna(subset=["condition"])
     rows = []
     for dimension, table, column in (("size_msh", regions, "size"), ("mu", regions, "mu_bin"),
                                      ("condition", by_condition, "condition")):
@@ -108,6 +111,18 @@ def region_figures(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> p
     table["recall"] = table["found"] / table["true_regions"].where(table["true_regions"] > 0)
     table["precision"] = table["on_a_spot"] / table["predicted_regions"].where(table["predicted_regions"] > 0)
     return table
+
+
+def region_metrics(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> dict:
+    """Region recall and precision over all test images and per bin (``region_figures``), as metric names."""
+    true, predicted = regions[regions["side"] == "true"], regions[regions["side"] == "predicted"]
+    metrics = {"test_region_recall": float(true["hit"].mean()) if len(true) else 1.0,
+               "test_region_precision": float(predicted["hit"].mean()) if len(predicted) else 1.0}
+    for row in region_figures(regions, conditions).itertuples():
+        for name, value in (("recall", row.recall), ("precision", row.precision)):
+            if pd.notna(value):
+                metrics[f"test_region_{name}_{row.dimension}_{row.bin}"] = float(value)
+    return metrics
 
 
 def _bin_name(value) -> str:

@@ -39,7 +39,8 @@ def _fake_outputs(root):
     (root / "metrics/baseline.json").write_text(json.dumps({"test_dice": 0.3, "test_dice_hard": 0.34}))
     (root / "metrics/stara.json").write_text(json.dumps({
         "test_dice": 0.6, "test_dice_hard": 0.45, "test_threshold": 0.08, "test_disk_dice": 0.81,
-        "test_images": 3, "test_count_exact_fraction": 1 / 3, "test_area_relative_error_median": 0.125}))
+        "test_images": 3, "test_count_exact_fraction": 1 / 3, "test_area_relative_error_median": 0.125,
+        "test_region_recall": 0.5, "test_region_precision": 0.25, "test_region_recall_condition_hard": 0.4}))
     for kind in ("classifier", "localizer"):
         (root / f"metrics/train_{kind}.json").write_text(json.dumps({"best_epoch": 4, "epochs_run": 9}))
     pd.DataFrame({"observation": ["a", "b", "c"], "date": ["2014-01-05", "2014-01-06", "2014-01-07"],
@@ -74,7 +75,9 @@ def test_the_table_says_each_figure_and_whether_its_floor_is_met(tmp_path):
     assert "classifier 9 (5); localizer 9 (5)" in readme
     assert "STARA (sunkit-image, val-chosen threshold 0.08) on the same test pixels" in readme
     assert "| 0.600; - / - / - / - / 0.450 |" in readme  # conditions the outputs lack show as -
-    assert "| 0.810 / -; 1 of 3 / -; 12.5 % / - |" in readme  # STARA / the contrast cut, which lacks them here
+    # STARA / the contrast cut, which lacks them here
+    assert "| 0.810 / -; 1 of 3 / -; 12.5 % / -; 0.500 / -; 0.250 / - |" in readme
+    assert "| +0.390; - |" in readme  # the localizer's hard-frame Dice 0.84 against 0.45; it has no region recall here
     assert "| 10-30: 3/4 (75 %) / 3/3 (100 %); 300_and_up: 2/2 (100 %) / 1/2 (50 %) |" in readme
     assert "| clean: 5/6 (83 %) / 0/0 (-) |" in readme
     assert figures.recorded_hashes(readme) == {path: f"hash-of-{path}" for path in figures.SOURCES}

@@ -21,7 +21,8 @@ def test_found_regions_false_alarms_and_their_bins():
 
     table = full_disk_eval.region_figures(hits.assign(observation="a"), {"a": ["dust", "cloud"]})
     by_condition = table[table["dimension"] == "condition"].set_index("bin")
-    assert list(by_condition.index) == ["cloud", "dust"]  # a frame's regions count under each of its conditions
+    # A frame's regions count under each of its conditions, and once under "hard" for them all.
+    assert list(by_condition.index) == ["cloud", "dust", "hard"] and by_condition.loc["hard", "true_regions"] == 3
     assert by_condition.loc["dust", "recall"] == 2 / 3 and by_condition.loc["dust", "precision"] == 2 / 3
     by_mu = table[table["dimension"] == "mu"].set_index("bin")
     assert by_mu.loc["0.15-0.4", "true_regions"] == 1 and by_mu.loc["0.15-0.4", "recall"] == 1.0  # at 70 degrees
@@ -35,3 +36,7 @@ def test_nothing_called_is_no_precision_and_no_recall():
     table = full_disk_eval.region_figures(hits.assign(observation="a"), {"a": ["clean"]})
     clean = table[table["bin"] == "clean"].iloc[0]
     assert clean["recall"] == 0.0 and clean["predicted_regions"] == 0 and np.isnan(clean["precision"])
+    assert "hard" not in set(table["bin"])  # no hard frame, no hard bin
+    metrics = full_disk_eval.region_metrics(hits.assign(observation="a"), {"a": ["clean"]})
+    assert metrics["test_region_recall"] == 0.0 and metrics["test_region_precision"] == 1.0  # nothing called wrongly
+    assert "test_region_precision_condition_clean" not in metrics

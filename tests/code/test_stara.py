@@ -60,11 +60,13 @@ def test_a_detector_is_scored_on_the_split_tiles_and_whole_images(tiny_archive, 
     assert figures["test_dice"] == 1.0 and figures["test_disk_dice"] == 1.0
     assert figures["test_count_exact_fraction"] == 1.0 and figures["test_area_relative_error_median"] == 0.0
     assert figures["test_images"] == len(perfect.overlaps) > 0 and set(perfect.conditions) == set(perfect.overlaps)
+    assert figures["test_region_recall"] == 1.0 and figures["test_region_precision"] == 1.0
 
     blind = score_detector(lambda image: np.zeros(image.data.shape, np.uint8), tiny_archive, good_tiles,
                            name="nothing", progress=False, whole_images=True).metrics()
     assert blind["test_dice"] == 0.0 and blind["test_disk_dice"] == 0.0
     assert blind["test_area_relative_error_median"] == 1.0 and blind["test_count_exact_fraction"] < 1.0
+    assert blind["test_region_recall"] == 0.0 and blind["test_region_recall_condition_clean"] == 0.0
     # Without whole images, only the tile figures.
     tiles_only = score_detector(_true_mask, tiny_archive, good_tiles, name="truth", progress=False).metrics()
     assert "test_disk_dice" not in tiles_only and tiles_only["test_dice"] == 1.0
