@@ -41,7 +41,7 @@ def main() -> None:
                 metrics |= dice_by_condition(scores.per_observation, conditions)
                 metrics |= {f"{name}_over_baseline": metrics[name] - baseline[name]
                             for name in ("test_dice", "test_dice_hard") if name in metrics and name in baseline}
-                metrics |= _whole_images(record, test_pairs, several_filters=len(channels) > 1)
+                metrics |= _whole_images(record, test_pairs, conditions, several_filters=len(channels) > 1)
             results[kind] = metrics
             curve = scores.histogram.pr_curve()
             atomic_write_bytes(paths.METRICS / f"pr_{kind}.csv", curve.to_csv(index=False).encode())
@@ -51,7 +51,7 @@ def main() -> None:
     write_json(paths.METRICS / "evaluate.json", results)
 
 
-def _whole_images(record: dict, test_pairs: dict, several_filters: bool) -> dict:
+def _whole_images(record: dict, test_pairs: dict, conditions: dict, several_filters: bool) -> dict:
     """Per-image figures of the full-disk localizer; none for one trained on several filters (a whole
     image is one filter), whose plot file is left empty."""
     table_path = paths.METRICS / "images_localizer.csv"
@@ -64,7 +64,6 @@ def _whole_images(record: dict, test_pairs: dict, several_filters: bool) -> dict
                                         paths.DUST_MAP, **asdict(load_params().full_disk))
     images, regions = score_images(full_disk, test_pairs)
     atomic_write_bytes(table_path, images.to_csv(index=False).encode())
-    conditions = conditions_of(test_pairs)
     atomic_write_bytes(paths.METRICS / "regions_localizer.csv",
                        region_figures(regions, conditions).to_csv(index=False).encode())
     figure = area_figure(images)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from sunspotter import classical, pspt, tiles
 from sunspotter.evaluation import PixelOverlap, dice_by_condition
-from sunspotter.full_disk_eval import image_metrics, image_row, image_table, region_hits, region_metrics
+from sunspotter.full_disk_eval import image_metrics, image_table, region_metrics, score_image
 from sunspotter.solar_image import SolarImage, read_solar_image
 
 BASELINE_FILTER = "R"  # the contrast cut is tuned for the red continuum
@@ -43,7 +43,7 @@ def conditions_of(pairs: dict[str, tiles.Pair]) -> dict[str, list[str]]:
 @dataclass
 class DetectorScores:
     """A whole-image detector on one split: per observation, its overlap with the true mask inside the split's
-    tiles and the frame's observing conditions; with ``whole_images``, a row per image (``full_disk_eval``)."""
+    tiles and the frame's observing conditions; with ``whole_images``, a row per image and per region (``full_disk_eval``)."""
 
     overlaps: dict[str, PixelOverlap]
     conditions: dict[str, list[str]]
@@ -72,7 +72,7 @@ def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, ti
                    progress: bool = True, split: str = "test", whole_images: bool = False) -> DetectorScores:
     """``detect``'s mask of each whole red-continuum image of ``split``, scored inside the split's tiles and,
     with ``whole_images``, over the whole image and region by region as the full-disk localizer is
-    (``full_disk_eval.image_row``, ``region_hits``)."""
+    (``full_disk_eval.score_image``)."""
     from tqdm import tqdm
 
     index = tiles.read_index(tiles_dir)
@@ -92,8 +92,9 @@ def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, ti
         overlaps[key] = overlap
         conditions[key] = pspt.frame_conditions(pspt.read_header(pair.images[0]))
         if whole_images:
-            images.append(image_row(key, pair, image, truth, guess))
-            regions.append(region_hits(image, truth, guess).assign(observation=key))
+            row, hits = score_image(key, pair, image, truth, guess)
+            images.append(row)
+            regions.append(hits)
     if not whole_images:
         return DetectorScores(overlaps, conditions)
     return DetectorScores(overlaps, conditions, image_table(images), pd.concat(regions, ignore_index=True))

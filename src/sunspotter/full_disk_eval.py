@@ -31,26 +31,30 @@ def score_images(model: FullDiskModel, pairs: dict[str, tiles.Pair],
         codes, _ = pspt.read_fits(pair.mask)
         truth = pspt.sunspot_mask(codes)
         segmentation = model.segment(image)
-        rows.append(image_row(key, pair, image, truth, segmentation.mask)
-                    | {"dust_set_aside": count_patches(segmentation.dust)})
-        regions.append(region_hits(image, truth, segmentation.mask).assign(observation=key))
+        row, hits = score_image(key, pair, image, truth, segmentation.mask)
+        rows.append(row | {"dust_set_aside": count_patches(segmentation.dust)})
+        regions.append(hits)
     return image_table(rows), pd.concat(regions, ignore_index=True)
 
 
-def image_row(key: str, pair: tiles.Pair, image: SolarImage, truth: np.ndarray, guess: np.ndarray) -> dict:
-    """One whole image's figures: true and predicted region counts and total areas (MSH), pixel overlap."""
-    true_table, guess_table = catalog.catalog(image, truth), catalog.catalog(image, guess)
+def score_image(key: str, pair: tiles.Pair, image: SolarImage, truth: np.ndarray,
+                guess: np.ndarray) -> tuple[dict, pd.DataFrame]:
+    """One whole image's figures (true and predicted region counts and total areas in MSH, pixel overlap) and
+    its ``region_hits``, from one catalog of each mask (a catalog places every region on the sphere: costly)."""
+    true_labels, true_table = catalog.listed_regions(image, truth)
+    guess_labels, guess_table = catalog.listed_regions(image, guess)
     truth, guess = truth.astype(bool), guess.astype(bool)
-    return {"observation": key, "date": pair.observation.iso_date, "disk_dice": classical.dice(truth, guess),
-            "true_regions": len(true_table), "predicted_regions": len(guess_table),
-            "true_area_msh": catalog.summary(true_table)["total_area_msh"],
-            "predicted_area_msh": catalog.summary(guess_table)["total_area_msh"],
-            "true_pixels": int(truth.sum()), "overlap_pixels": int((truth & guess).sum()),
-            "predicted_pixels": int(guess.sum())}
+    row = {"observation": key, "date": pair.observation.iso_date, "disk_dice": classical.dice(truth, guess),
+           "true_regions": len(true_table), "predicted_regions": len(guess_table),
+           "true_area_msh": catalog.summary(true_table)["total_area_msh"],
+           "predicted_area_msh": catalog.summary(guess_table)["total_area_msh"],
+           "true_pixels": int(truth.sum()), "overlap_pixels": int((truth & guess).sum()),
+           "predicted_pixels": int(guess.sum())}
+    return row, region_hits(true_labels, true_table, guess_labels, guess_table).assign(observation=key)
 
 
 def image_table(rows: list[dict]) -> pd.DataFrame:
-    """The rows of ``image_row`` with each image's count error and relative area error."""
+    """The rows of ``score_image`` with each image's count error and relative area error."""
     table = pd.DataFrame(rows)
     table["count_error"] = table["predicted_regions"] - table["true_regions"]
     # Relative to the true area; a spot-free disk has no relative error, only whether anything was called.
@@ -71,16 +75,15 @@ def image_metrics(table: pd.DataFrame) -> dict:
     }
 
 
-def region_hits(image: SolarImage, truth: np.ndarray, guess: np.ndarray) -> pd.DataFrame:
-    """One row per listed region (``catalog``) of the true and of the predicted mask: which mask it is from
-    (``side``), its area (MSH) and mean mu, and ``hit``: a true region is found when a listed predicted
-    region covers part of it (what a catalog user sees); a predicted region is right when it lies on a real
-    spot, listed or not (a pore just under the listing limit is no false alarm)."""
-    true_labels, true_table = catalog.listed_regions(image, truth)
-    guess_labels, guess_table = catalog.listed_regions(image, guess)
+def region_hits(true_labels: np.ndarray, true_table: pd.DataFrame, guess_labels: np.ndarray,
+                guess_table: pd.DataFrame) -> pd.DataFrame:
+    """One row per listed region (``catalog.listed_regions`` of the true and of the predicted mask): which mask
+    it is from (``side``), its area (MSH) and mean mu, and ``hit``: a true region is found when a listed
+    predicted region covers part of it (what a catalog user sees); a predicted region is right when it lies
+    on a real spot, listed or not (a pore just under the listing limit is no false alarm)."""
     listed_guess = np.isin(guess_labels, guess_table["label"].to_numpy()) & (guess_labels > 0)
     return pd.concat([_hits("true", true_labels, true_table, listed_guess),
-                      _hits("predicted", guess_labels, guess_table, truth.astype(bool))], ignore_index=True)
+                      _hits("predicted", guess_labels, guess_table, true_labels > 0)], ignore_index=True)
 
 
 def _hits(side: str, labels: np.ndarray, table: pd.DataFrame, other: np.ndarray) -> pd.DataFrame:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sunspotter import full_disk_eval
+from sunspotter import catalog, full_disk_eval
 from tests.code.test_catalog import disk_image, spots_at
+
+
+def region_hits(image, truth, guess):
+    return full_disk_eval.region_hits(*catalog.listed_regions(image, truth), *catalog.listed_regions(image, guess))
 
 
 def test_found_regions_false_alarms_and_their_bins():
@@ -14,7 +18,7 @@ def test_found_regions_false_alarms_and_their_bins():
     truth = spots_at(big, small, near_limb, radius_deg=1.5)
     # The catalog finds the big spot and the one near the limb, misses the small one and calls a false one.
     guess = spots_at(big, near_limb, (30, -40), radius_deg=1.5) | spots_at(small, radius_deg=0.2)
-    hits = full_disk_eval.region_hits(image, truth, guess)
+    hits = region_hits(image, truth, guess)
     true, predicted = hits[hits["side"] == "true"], hits[hits["side"] == "predicted"]
     assert len(true) == 3 and true["hit"].sum() == 2  # the small spot's speck is under the listing limit
     assert len(predicted) == 3 and predicted["hit"].sum() == 2
@@ -32,7 +36,7 @@ def test_found_regions_false_alarms_and_their_bins():
 
 def test_nothing_called_is_no_precision_and_no_recall():
     image = disk_image()
-    hits = full_disk_eval.region_hits(image, spots_at((0, 0), radius_deg=1.5), np.zeros((1024, 1024), np.uint8))
+    hits = region_hits(image, spots_at((0, 0), radius_deg=1.5), np.zeros((1024, 1024), np.uint8))
     table = full_disk_eval.region_figures(hits.assign(observation="a"), {"a": ["clean"]})
     clean = table[table["bin"] == "clean"].iloc[0]
     assert clean["recall"] == 0.0 and clean["predicted_regions"] == 0 and np.isnan(clean["precision"])
