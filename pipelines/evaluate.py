@@ -17,7 +17,8 @@ from sunspotter import paths, tiles, tracking
 from sunspotter.baseline import conditions_of, split_pairs
 from sunspotter.config import MODEL_KINDS, load_params
 from sunspotter.evaluation import dice_by_condition, score_split, split_metrics
-from sunspotter.full_disk_eval import area_figure, image_metrics, region_figures, region_metrics, score_images
+from sunspotter.full_disk_eval import (area_figure, frames_of, image_metrics, region_figures, region_metrics,
+                                      score_images)
 from sunspotter.inference import trained_full_disk_model
 from sunspotter.pspt import atomic_write_bytes
 from sunspotter.stage import stage_main, write_json
@@ -62,7 +63,8 @@ def _whole_images(record: dict, test_pairs: dict, conditions: dict, several_filt
         return {}
     full_disk = trained_full_disk_model(paths.model_file("localizer"), record["threshold"], paths.TILES,
                                         paths.DUST_MAP, **asdict(load_params().full_disk))
-    images, regions = score_images(full_disk, test_pairs)
+    images, regions = score_images({"localizer": full_disk.segment}, frames_of(test_pairs),
+                                   desc="full-disk test images")["localizer"]
     atomic_write_bytes(table_path, images.to_csv(index=False).encode())
     atomic_write_bytes(paths.METRICS / "regions_localizer.csv",
                        region_figures(regions, conditions).to_csv(index=False).encode())

@@ -13,8 +13,8 @@ from sunspotter.config import load_params
 from sunspotter.stage import stage_main, write_json
 
 
-def _scored(threshold: float, downsample: int, split: str) -> DetectorScores:
-    return score_detector(lambda image: stara.detect(image, threshold, downsample), paths.RAW, paths.TILES,
+def _scored(threshold: float, arcsec_per_px: float, split: str) -> DetectorScores:
+    return score_detector(lambda image: stara.detect(image, threshold, arcsec_per_px), paths.RAW, paths.TILES,
                           name=f"STARA at {threshold:g} on {split}", split=split, whole_images=split == "test")
 
 
@@ -23,13 +23,13 @@ def main() -> None:
     settings = load_params().evaluate
     with tracking.stage_run("baseline", "stara"):
         mlflow.log_params({"evaluate.stara_thresholds": settings.stara_thresholds,
-                           "evaluate.stara_downsample": settings.stara_downsample})
-        val_dice = {threshold: _scored(threshold, settings.stara_downsample, "val").metrics()["test_dice"]
+                           "evaluate.stara_arcsec_per_px": settings.stara_arcsec_per_px})
+        val_dice = {threshold: _scored(threshold, settings.stara_arcsec_per_px, "val").metrics()["test_dice"]
                     for threshold in settings.stara_thresholds}
         for step, (threshold, dice) in enumerate(sorted(val_dice.items())):
             mlflow.log_metric("val_dice_by_threshold", dice, step=step)
         threshold = max(val_dice, key=val_dice.get)  # the first of equals, in the params' order
-        metrics = (_scored(threshold, settings.stara_downsample, "test").metrics()
+        metrics = (_scored(threshold, settings.stara_arcsec_per_px, "test").metrics()
                    | {"val_dice": float(val_dice[threshold]), "test_threshold": float(threshold)})
         mlflow.log_metrics(metrics)
     write_json(paths.METRICS / "stara.json", metrics)

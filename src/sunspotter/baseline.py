@@ -92,7 +92,7 @@ def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, ti
         overlaps[key] = overlap
         conditions[key] = pspt.frame_conditions(pspt.read_header(pair.images[0]))
         if whole_images:
-            row, hits = score_image(key, pair, image, truth, guess)
+            row, hits = score_image(key, pair.observation.iso_date, image, truth, guess)
             images.append(row)
             regions.append(hits)
     if not whole_images:

@@ -121,7 +121,22 @@ class FullDisk:
 class Evaluate:
     baseline_contrast_cut: float  # the classical baseline calls pixels darker than this x quiet Sun sunspot
     stara_thresholds: list  # STARA's top-hat thresholds (fractions of the disk-centre quiet Sun) tried on val
-    stara_downsample: int   # STARA runs on the image binned this many pixels each way (its top-hat is costly)
+    stara_arcsec_per_px: float  # STARA runs on the image binned to about this plate scale (its top-hat is costly)
+
+
+#: How a profile's frames are written: FITS with PSPT's header keys (the archive's own detector, dust and all),
+#: FITS with a solar WCS (as HMI or GONG write it), or an 8-bit picture without metadata.
+PROFILE_FORMATS = ("pspt_fits", "wcs_fits", "jpeg", "png")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The test dates as another instrument records the Sun (``synth.instruments``)."""
+
+    arcsec_per_px: float
+    wavelength_nm: float  # continuum wavelength; a broadband camera's effective one
+    format: str           # one of PROFILE_FORMATS
+    photons: float        # photo-electrons per pixel at disk centre (Poisson noise); 0: PSPT's 0.1 % read noise
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,7 @@ class Params:
     dust_map: DustMapParams
     full_disk: FullDisk
     evaluate: Evaluate
+    profiles: dict[str, Profile]
     register: Register
 
 
@@ -176,6 +192,29 @@ def _build_tile(values: Any) -> Tile:
     if not isinstance(values, dict):
         raise ConfigError("params.yaml: section 'tile' must be a mapping")
     return _build(Tile, "tile", {**values, "split": _build(Split, "tile.split", values.get("split"))})
+
+
+def _build_profiles(values: Any) -> dict[str, Profile]:
+    if not isinstance(values, dict):
+        raise ConfigError("params.yaml: section 'profiles' must be a mapping of profile names to settings")
+    return {name: _build(Profile, f"profiles.{name}", settings) for name, settings in values.items()}
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _profile_rules(name: str, profile: Profile) -> list[tuple[bool, str]]:
+    where = f"profiles.{name}"
+    return [
+        (name.isidentifier(), f"{where}: a profile name is letters, digits and _ (it names files and metrics)"),
+        (_number(profile.arcsec_per_px) and 0.25 <= profile.arcsec_per_px <= 20,
+         f"{where}.arcsec_per_px must be a number in [0.25, 20]"),
+        (_number(profile.wavelength_nm) and 350 <= profile.wavelength_nm <= 1100,
+         f"{where}.wavelength_nm must be a continuum wavelength in [350, 1100] nm"),
+        (profile.format in PROFILE_FORMATS, f"{where}.format must be one of {list(PROFILE_FORMATS)}"),
+        (_number(profile.photons) and profile.photons >= 0, f"{where}.photons must be a number >= 0"),
+    ]
 
 
 def _check(params: Params) -> None:
@@ -228,11 +267,12 @@ def _check(params: Params) -> None:
          "full_disk.overlap must be in [0, base.tile_size / 2] pixels"),
         (0 < params.evaluate.baseline_contrast_cut < 1, "evaluate.baseline_contrast_cut must be in (0, 1)"),
         (isinstance(params.evaluate.stara_thresholds, list) and len(params.evaluate.stara_thresholds) > 0
-         and all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < 1
+         and all(_number(t) and 0 < t < 1
                  for t in params.evaluate.stara_thresholds),
          "evaluate.stara_thresholds must be a non-empty list of numbers in (0, 1)"),
-        (isinstance(params.evaluate.stara_downsample, int) and not isinstance(params.evaluate.stara_downsample, bool)
-         and 1 <= params.evaluate.stara_downsample <= 8, "evaluate.stara_downsample must be a whole number in [1, 8]"),
+        (_number(params.evaluate.stara_arcsec_per_px) and 0 <= params.evaluate.stara_arcsec_per_px <= 5,
+         "evaluate.stara_arcsec_per_px must be a number in [0, 5] (0: STARA on the image's own pixels)"),
+        *(rule for name, profile in params.profiles.items() for rule in _profile_rules(name, profile)),
         (not _has_credentials(params.acquire.lasp.base_url),
          "acquire.lasp.base_url: credentials do not belong in params.yaml (it is in git and logged to MLflow); "
          "give the URL without user, password or token"),
@@ -269,6 +309,7 @@ def load_params(path: str | os.PathLike = "params.yaml") -> Params:
         dust_map=_build(DustMapParams, "dust_map", raw.get("dust_map")),
         full_disk=_build(FullDisk, "full_disk", raw.get("full_disk")),
         evaluate=_build(Evaluate, "evaluate", raw.get("evaluate")),
+        profiles=_build_profiles(raw.get("profiles")),
         register=_build(Register, "register", raw.get("register")),
     )
     _check(params)

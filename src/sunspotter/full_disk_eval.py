@@ -3,6 +3,10 @@ solar physicist would use it: whole-disk Dice, how many sunspot regions, how muc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -10,7 +14,7 @@ from scipy import ndimage
 
 from sunspotter import catalog, classical, pspt, tiles
 from sunspotter.dust_map import count_patches
-from sunspotter.inference import FullDiskModel
+from sunspotter.inference import Segmentation
 from sunspotter.solar_image import SolarImage, read_solar_image
 
 #: Region size bins (MSH, from the catalog's listing limit): pores and small spots, spots, groups, large groups.
@@ -19,32 +23,59 @@ SIZE_BINS_MSH = [catalog.MIN_AREA_MSH, 30, 100, 300, np.inf]
 MU_BINS = [pspt.LIMB_MU, 0.4, 0.7, 1.0]  # a region's mean mu is below 1
 
 
-def score_images(model: FullDiskModel, pairs: dict[str, tiles.Pair],
-                 progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per observation (true and predicted region counts and total areas in MSH, whole-disk Dice), and
-    one per listed region of either mask (``region_hits``)."""
+@dataclass(frozen=True)
+class Frame:
+    """A whole image to score and its true mask (PSPT codes: 7 and 8 are sunspot)."""
+
+    key: str
+    date: str  # ISO date: the plate scale of a picture without metadata comes from it
+    image: Path
+    mask: Path
+
+
+def frames_of(pairs: dict[str, tiles.Pair]) -> list[Frame]:
+    """The first-filter image and the mask of each archive observation, in key order."""
+    return [Frame(key, pair.observation.iso_date, pair.images[0], pair.mask) for key, pair in sorted(pairs.items())]
+
+
+def score_images(detectors: dict[str, Callable[[SolarImage], Segmentation]], frames: list[Frame],
+                 progress: bool = True, desc: str = "full-disk images") -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Per detector: one row per frame (true and predicted region counts and total areas in MSH, whole-disk
+    Dice, dust set aside) and one per listed region of either mask (``region_hits``). Each frame is read once
+    and handed to every detector."""
     from tqdm import tqdm
 
-    rows, regions = [], []
-    for key, pair in tqdm(sorted(pairs.items()), desc="full-disk test images", unit="image", disable=not progress):
-        image = read_solar_image(pair.images[0])
-        codes, _ = pspt.read_fits(pair.mask)
+    rows = {name: [] for name in detectors}
+    regions = {name: [] for name in detectors}
+    for frame in tqdm(frames, desc=desc, unit="image", disable=not progress):
+        image = read_solar_image(frame.image, date=frame.date)
+        codes, _ = pspt.read_fits(frame.mask)
         truth = pspt.sunspot_mask(codes)
-        segmentation = model.segment(image)
-        row, hits = score_image(key, pair, image, truth, segmentation.mask)
-        rows.append(row | {"dust_set_aside": count_patches(segmentation.dust)})
-        regions.append(hits)
-    return image_table(rows), pd.concat(regions, ignore_index=True)
+        for name, segment in detectors.items():
+            segmentation = segment(image)
+            row, hits = score_image(frame.key, frame.date, image, truth, segmentation.mask)
+            rows[name].append(row | {"dust_set_aside": count_patches(segmentation.dust)})
+            regions[name].append(hits)
+    return {name: (image_table(rows[name]), pd.concat(regions[name], ignore_index=True)) for name in detectors}
 
 
-def score_image(key: str, pair: tiles.Pair, image: SolarImage, truth: np.ndarray,
+def mask_only(detect: Callable[[SolarImage], np.ndarray]) -> Callable[[SolarImage], Segmentation]:
+    """A detector that gives a mask alone (a baseline), as one that also says what it set aside (nothing)."""
+    def segment(image: SolarImage) -> Segmentation:
+        mask = detect(image)
+        return Segmentation(mask, mask.astype(np.float32), np.zeros(mask.shape, bool))
+
+    return segment
+
+
+def score_image(key: str, date: str, image: SolarImage, truth: np.ndarray,
                 guess: np.ndarray) -> tuple[dict, pd.DataFrame]:
     """One whole image's figures (true and predicted region counts and total areas in MSH, pixel overlap) and
     its ``region_hits``, from one catalog of each mask (a catalog places every region on the sphere: costly)."""
     true_labels, true_table = catalog.listed_regions(image, truth)
     guess_labels, guess_table = catalog.listed_regions(image, guess)
     truth, guess = truth.astype(bool), guess.astype(bool)
-    row = {"observation": key, "date": pair.observation.iso_date, "disk_dice": classical.dice(truth, guess),
+    row = {"observation": key, "date": date, "disk_dice": classical.dice(truth, guess),
            "true_regions": len(true_table), "predicted_regions": len(guess_table),
            "true_area_msh": catalog.summary(true_table)["total_area_msh"],
            "predicted_area_msh": catalog.summary(guess_table)["total_area_msh"],
@@ -126,6 +157,22 @@ def region_metrics(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> d
             if pd.notna(value):
                 metrics[f"test_region_{name}_{row.dimension}_{row.bin}"] = float(value)
     return metrics
+
+
+#: Regions at least this large (MSH) are the ones every instrument's images must show: a detector is judged
+#: on finding them and on calling no false ones that large.
+LARGE_REGION_MSH = 100.0
+
+
+def large_region_metrics(regions: pd.DataFrame, images: int) -> dict:
+    """Recall of the true regions of ``LARGE_REGION_MSH`` or more, and false regions per image: that large,
+    and of any listed size (a predicted region is false when it lies on no real spot)."""
+    true, predicted = regions[regions["side"] == "true"], regions[regions["side"] == "predicted"]
+    large_true = true[true["area_msh"] >= LARGE_REGION_MSH]
+    false = predicted[~predicted["hit"]]
+    return {"test_region_recall_100_and_up": float(large_true["hit"].mean()) if len(large_true) else 1.0,
+            "test_false_regions_per_image": len(false) / max(images, 1),
+            "test_false_regions_per_image_100_and_up": int((false["area_msh"] >= LARGE_REGION_MSH).sum()) / max(images, 1)}
 
 
 def _bin_name(value) -> str:

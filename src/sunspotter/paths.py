@@ -6,6 +6,8 @@ RAW = Path("data/raw")
 TILES = Path("data/tiles")
 #: Where dust sits on the archive's detector (sunspotter.dust_map); the full-disk localizer carries it.
 DUST_MAP = Path("data/dust_map.fits.gz")
+#: The test dates as other instruments record the Sun, one folder per profile (sunspotter.profiles).
+PROFILES = Path("data/profiles")
 MODELS = Path("models")
 METRICS = Path("metrics")
 REPORTS = Path("reports")

@@ -29,6 +29,11 @@ def test_repo_params_load():
     (lambda p: p.pop("evaluate"), "section 'evaluate' must be a mapping"),
     (lambda p: p["full_disk"].update(edge_grow=0.95, edge_trim=0.9), "edge_grow <= edge_trim"),
     (lambda p: p["train"]["localizer"].update(focal_gamma=-1), r"train.localizer.focal_gamma must be in \[0, 5\]"),
+    (lambda p: p["profiles"]["blue_409nm"].update(format="tiff"), r"profiles.blue_409nm.format must be one of"),
+    (lambda p: p["profiles"]["blue_409nm"].update(arcsec_per_px="2"), r"profiles.blue_409nm.arcsec_per_px must be a number"),
+    (lambda p: p["profiles"].update({"hmi 0.5": p["profiles"]["blue_409nm"]}), "a profile name is letters"),
+    (lambda p: p["profiles"]["blue_409nm"].pop("photons"), r"section 'profiles.blue_409nm': missing \['photons'\]"),
+    (lambda p: p["evaluate"].update(stara_arcsec_per_px=9), r"evaluate.stara_arcsec_per_px must be a number in \[0, 5\]"),
 ])
 def test_bad_params_are_named(tmp_path, change, message):
     with pytest.raises(ConfigError, match=message):

@@ -44,3 +44,17 @@ def test_nothing_called_is_no_precision_and_no_recall():
     metrics = full_disk_eval.region_metrics(hits.assign(observation="a"), {"a": ["clean"]})
     assert metrics["test_region_recall"] == 0.0 and metrics["test_region_precision"] == 1.0  # nothing called wrongly
     assert "test_region_precision_condition_clean" not in metrics
+
+
+def test_large_regions_recall_and_false_regions_per_image():
+    image = disk_image()
+    big, other_big = (10, 0), (-20, 30)
+    truth = spots_at(big, other_big, radius_deg=3.0)
+    guess = spots_at(big, (30, -40), radius_deg=3.0) | spots_at((0, 60), radius_deg=0.7)  # one big, two false
+    hits = region_hits(image, truth, guess)
+    assert hits.loc[hits["side"] == "true", "area_msh"].min() >= full_disk_eval.LARGE_REGION_MSH
+    metrics = full_disk_eval.large_region_metrics(hits, images=2)
+    assert metrics["test_region_recall_100_and_up"] == 0.5
+    assert metrics["test_false_regions_per_image"] == 1.0  # two false regions over two images
+    small_false = hits[(hits["side"] == "predicted") & ~hits["hit"]]["area_msh"].min()
+    assert small_false < full_disk_eval.LARGE_REGION_MSH and metrics["test_false_regions_per_image_100_and_up"] == 0.5

@@ -34,15 +34,15 @@ def test_a_higher_threshold_calls_fewer_pixels_and_none_past_the_limb_cut(frame)
 
 
 def test_binning_keeps_the_image_shape_and_stops_at_the_median_box():
-    # A 2-arcsec image binned 4 x 4 would pass 5 arcsec per pixel: it is binned 2 x 2.
+    # A 2-arcsec image binned to 8 arcsec per pixel would pass 5: it is binned 2 x 2.
     data = np.ones((301, 301), np.float32)
     yy, xx = np.mgrid[:301, :301]
     data[(yy - 150) ** 2 + (xx - 150) ** 2 > 100 ** 2] = 0.0  # a sky margin wider than the top-hat
     data[(yy - 150) ** 2 + (xx - 120) ** 2 < 5 ** 2] = 0.3  # a spot 10 px across
     image = SolarImage(data=data, center_x=150.0, center_y=150.0, radius=100.0, arcsec_per_px=2.0, date=None,
                        source=Path("synthetic"))
-    mask = stara.detect(image, threshold=0.3, downsample=4)
-    assert mask.shape == data.shape and np.array_equal(mask, stara.detect(image, threshold=0.3, downsample=2))
+    mask = stara.detect(image, threshold=0.3, arcsec_per_px=8.0)
+    assert mask.shape == data.shape and np.array_equal(mask, stara.detect(image, threshold=0.3, arcsec_per_px=4.0))
     spot_box = np.zeros_like(mask, dtype=bool)
     spot_box[140:161, 110:131] = True
     assert mask[150, 120] == 1 and not mask[~spot_box].any()
@@ -70,3 +70,12 @@ def test_a_detector_is_scored_on_the_split_tiles_and_whole_images(tiny_archive, 
     # Without whole images, only the tile figures.
     tiles_only = score_detector(_true_mask, tiny_archive, good_tiles, name="truth", progress=False).metrics()
     assert "test_disk_dice" not in tiles_only and tiles_only["test_dice"] == 1.0
+
+
+def test_binning_reaches_the_wanted_plate_scale_within_the_median_box():
+    assert stara.binning(1.0, 2.0) == 2  # PSPT
+    assert stara.binning(0.5, 2.0) == 4  # HMI
+    assert stara.binning(1.5, 2.0) == 2  # 3 arcsec per pixel: at least the wanted 2
+    assert stara.binning(4.8, 2.0) == 1  # a quick-look is coarser already
+    assert stara.binning(1.0, 0.0) == 1
+    assert stara.binning(1.0, 9.0) == 5  # the median box must still span two pixels

@@ -28,6 +28,9 @@ def _tiny_params(params: dict) -> dict:
     params["validate"].update(min_positive_fraction=0.0, max_positive_fraction=1.0)
     for model in ("classifier", "localizer"):
         params["train"][model].update(epochs=1, steps_per_epoch=10, batch_size=16, filters=[4, 8, 16])
+    # The 256-px archive is at 8 arcsec per pixel: a finer FITS and a coarser JPEG profile.
+    params["profiles"] = {"fits_fine": {"arcsec_per_px": 4.0, "wavelength_nm": 617.3, "format": "wcs_fits", "photons": 0},
+                          "jpeg_coarse": {"arcsec_per_px": 16.0, "wavelength_nm": 617.3, "format": "jpeg", "photons": 0}}
     return params
 
 
@@ -84,6 +87,11 @@ def test_metrics_exist(clone):
     for model in ("classifier", "localizer"):
         assert "val_loss" in json.loads((work / f"metrics/train_{model}.json").read_text())
     assert json.loads((work / "reports/raw/summary.json").read_text())["success"] is True
+    profiles = json.loads((work / "metrics/profiles.json").read_text())
+    assert set(profiles) == {"fits_fine", "jpeg_coarse"}
+    for by_detector in profiles.values():
+        assert set(by_detector) == {"localizer", "stara", "contrast_cut"}
+        assert all(by_detector[d]["test_images"] >= 1 and 0 <= by_detector[d]["test_disk_dice"] <= 1 for d in by_detector)
 
 
 def test_runs_are_in_mlflow_with_lineage(clone):

@@ -22,7 +22,7 @@ from astropy.time import Time
 from sunspotter import pspt
 from sunspotter.config import Synthetic
 from sunspotter.synth import features, observing, photometry, regions
-from sunspotter.synth.geometry import disk_for_date
+from sunspotter.synth.geometry import Disk, disk_for_date
 
 #: Disk-centre counts per filter, well inside int16.
 CENTRE_COUNTS = {"R": 20000.0, "K": 12000.0}
@@ -89,28 +89,53 @@ def _header(obs: pspt.Observation, disk, darks, conditions: observing.Conditions
     return header
 
 
-def render_observation(archive: Archive, index: int) -> Rendered:
-    """Render one observation. Each has its own random stream, so any one can be redone alone."""
+@dataclass(frozen=True)
+class Sun:
+    """One date's Sun as it reaches the telescope, at one image size, with what the sky does that day."""
+
+    observation: pspt.Observation
+    disk: Disk
+    mu: np.ndarray
+    conditions: observing.Conditions
+    red: np.ndarray      # red-continuum intensity relative to the local quiet Sun (features, granulation)
+    k_factor: np.ndarray  # ... in Ca II K
+    codes: np.ndarray    # uint8 PSPT mask codes
+    visible_regions: int
+
+
+def render_sun(archive: Archive, index: int, size: int, rng: np.random.Generator) -> Sun:
+    """The Sun of observation ``index`` on a ``size`` x ``size`` image (the disk fills it as on PSPT's CCD).
+
+    Draws from ``rng`` in a fixed order, so an image of another size from the same stream has the same
+    disk position, sky and seeing in arcseconds (``synth.instruments``)."""
     config = archive.config
-    rng = np.random.default_rng([config.seed, index])
     obs = archive.observation(index)
-    size = config.image_size
     disk = disk_for_date(dt.date.fromisoformat(obs.iso_date), size, rng)
     mu = disk.mu_map(size)
     conditions = observing.draw_conditions(rng, config.settings, size / 2048)
     when = dt.datetime.strptime(obs.key, "%Y%m%d.%H%M")
     on_disk = regions.regions_on(archive.tracks, regions.day_number(dt.date.fromisoformat(config.start_date), when))
     r_factor, k_factor, codes = features.render(disk, size, mu, on_disk, features.network_lanes(rng, size))
-    factors = {"R": r_factor * observing.granulation(rng, size), "K": k_factor}
+    red = r_factor * observing.granulation(rng, size)
+    visible = sum(1 for region in on_disk if disk.project(region.lat, region.lon)[2] > 0)
+    return Sun(obs, disk, mu, conditions, red, k_factor, codes, visible)
+
+
+def render_observation(archive: Archive, index: int) -> Rendered:
+    """Render one observation. Each has its own random stream, so any one can be redone alone."""
+    config = archive.config
+    rng = np.random.default_rng([config.seed, index])
+    sun = render_sun(archive, index, config.image_size, rng)
+    factors = {"R": sun.red, "K": sun.k_factor}
     darks = np.round(rng.uniform(80, 160, 4), 1)
     images = {}
     for letter in config.filters:
-        sun = CENTRE_COUNTS[letter] * LIMB_LAWS[letter](mu) * factors[letter]
-        sun[mu <= 0] = 0.0
-        counts = observing.observe(sun, rng, conditions, archive.specks, darks, CENTRE_COUNTS[letter])
+        counts = CENTRE_COUNTS[letter] * LIMB_LAWS[letter](sun.mu) * factors[letter]
+        counts[sun.mu <= 0] = 0.0
+        counts = observing.observe(counts, rng, sun.conditions, archive.specks, darks, CENTRE_COUNTS[letter])
         images[letter] = np.clip(np.round(counts), 0, np.iinfo(np.int16).max).astype(np.int16)
-    visible = sum(1 for region in on_disk if disk.project(region.lat, region.lon)[2] > 0)
-    return Rendered(obs, images, codes, _header(obs, disk, darks, conditions, visible))
+    return Rendered(sun.observation, images, sun.codes,
+                    _header(sun.observation, sun.disk, darks, sun.conditions, sun.visible_regions))
 
 
 def write_observation(rendered: Rendered, out_dir: Path) -> list[Path]:

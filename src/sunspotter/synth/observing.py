@@ -109,12 +109,15 @@ def quadrant_darks(image: np.ndarray, darks: np.ndarray) -> np.ndarray:
     return out
 
 
-def observe(sun: np.ndarray, rng: np.random.Generator, conditions: Conditions, specks: list[Speck],
-            darks: np.ndarray, centre_counts: float) -> np.ndarray:
-    """Turn the Sun's intensity (counts) into what the camera records, before rounding to integers."""
+def optics(sun: np.ndarray, rng: np.random.Generator, conditions: Conditions, specks: list[Speck]) -> np.ndarray:
+    """What the sky and the telescope make of the Sun's intensity: cloud, seeing blur, the detector's dust."""
     image = cloud(sun, rng, conditions.cloud_depth) if conditions.cloud_depth else sun
     image = ndimage.gaussian_filter(image, conditions.seeing_sigma_px)
-    if conditions.dusty:
-        image = dust(image, specks)
-    image = quadrant_darks(image, darks)
+    return dust(image, specks) if conditions.dusty and specks else image
+
+
+def observe(sun: np.ndarray, rng: np.random.Generator, conditions: Conditions, specks: list[Speck],
+            darks: np.ndarray, centre_counts: float) -> np.ndarray:
+    """Turn the Sun's intensity (counts) into what the PSPT camera records, before rounding to integers."""
+    image = quadrant_darks(optics(sun, rng, conditions, specks), darks)
     return image + rng.normal(0.0, NOISE_RMS * centre_counts, image.shape).astype(np.float32)

@@ -1,0 +1,29 @@
+"""Stage profiles: the test dates as other instruments record the Sun (params `profiles`), in data/profiles.
+
+One folder per profile with each test observation's frame in the profile's format, its mask (PSPT codes,
+FITS) and frames.csv listing them with date and observing conditions (``sunspotter.profiles``). Always the
+synthetic Sun of acquire's settings: even with a real archive, no other telescope can re-observe its days.
+"""
+
+import mlflow
+
+from sunspotter import paths, tiles, tracking
+from sunspotter.config import load_params
+from sunspotter.profiles import write_profiles
+from sunspotter.stage import stage_main
+
+
+@stage_main
+def main() -> None:
+    params = load_params()
+    index = tiles.read_index(paths.TILES)
+    test_keys = sorted(set(index.loc[index["split"] == "test", "observation"]))
+    with tracking.stage_run("profiles"):
+        mlflow.log_params({f"profiles.{name}.{key}": value for name, profile in params.profiles.items()
+                           for key, value in vars(profile).items()})
+        manifest = write_profiles(params, test_keys, paths.PROFILES)
+        mlflow.log_metrics({f"{name}_frames": len(frames) for name, frames in manifest.groupby("profile")})
+
+
+if __name__ == "__main__":
+    main()
