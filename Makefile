@@ -1,5 +1,6 @@
 # One entry point for people and CI:
-#   make run    set up the environment, then run the whole pipeline (dvc repro)
+#   make run    set up the environment, run the whole pipeline (dvc repro), then the behavioural tests
+#               on the model it made (tests/model): a behaviour broken fails the run
 #   make test   set up the environment, then run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -36,6 +37,7 @@ setup-gpu: setup
 
 run: setup
 	dvc repro
+	SUNSPOTTER_MODEL=pipeline pytest tests/model -p no:cacheprovider
 
 test: setup
 	pytest
