@@ -20,7 +20,7 @@ from sunspotter import edges, pspt
 from sunspotter.classical import disk_geometry
 from sunspotter.dust_map import DustMap
 from sunspotter.tiles import normalise
-from sunspotter.solar_image import SolarImage
+from sunspotter.solar_image import SolarImage, as_red_contrast
 
 PREDICT_BATCH = 32
 #: Resampling closer to 1 than this is skipped: a fraction of a pixel across the disk.
@@ -71,7 +71,9 @@ class FullDiskModel:
         if not resample and self.normalisation == "quiet_sun":
             flat, mu = image.flattened()  # the image's own, shared with its catalog
         else:
-            flat, mu = normalise(data, header, self.normalisation), disk_geometry(data.shape, header)
+            # As image.flattened() gives it: contrasts as in the red continuum the model was trained on.
+            flat = as_red_contrast(normalise(data, header, self.normalisation), image.wavelength_nm)
+            mu = disk_geometry(data.shape, header)
         probability = self._over_tiles(flat, mu > 0)
         probability[mu < pspt.LIMB_MU] = 0.0  # the masks it learned from never mark the limb
         if resample:

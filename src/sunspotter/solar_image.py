@@ -30,6 +30,27 @@ JP2_SUFFIXES = (".jp2", ".j2k", ".jpx")
 MEAN_RADIUS_ARCSEC = 959.63
 #: Refuse inputs bigger than this many pixels before reading them (a header can claim anything).
 MAX_PIXELS = pspt.MAX_PIXELS
+#: The continuum every contrast is expressed at: PSPT's red, where the models were trained and the catalog's
+#: umbra cut is set.
+RED_CONTINUUM_NM = pspt.WAVELENGTH_NM["R"]
+#: Continuum wavelengths whose contrasts are converted to the red one; outside (Ca II K at 393 nm, EUV, ...)
+#: the image is not continuum light and its contrasts are left as they are.
+CONTINUUM_NM = (400.0, 1100.0)
+
+
+def as_red_contrast(contrast: np.ndarray, wavelength_nm: float | None) -> np.ndarray:
+    """Contrasts to the quiet Sun measured at ``wavelength_nm`` as they are in the red continuum.
+
+    Wien's law: a feature of brightness temperature T against the quiet Sun's T0 has contrast
+    exp(-(c2 / lambda) (1/T - 1/T0)), so contrast at one wavelength is contrast at another raised to the
+    ratio of the wavelengths. A spot is darker in blue light (an umbra of 0.3 in the red is 0.17 at 409 nm)
+    and paler in the near infrared; converted, the same spot has the same contrast whatever the filter.
+    Unknown or non-continuum wavelengths leave ``contrast`` unchanged."""
+    if wavelength_nm is None or not CONTINUUM_NM[0] <= wavelength_nm <= CONTINUUM_NM[1] \
+            or abs(wavelength_nm - RED_CONTINUUM_NM) < 0.05:
+        return contrast
+    exponent = np.float32(wavelength_nm / RED_CONTINUUM_NM)
+    return np.where(contrast > 0, np.power(np.maximum(contrast, 1e-6), exponent), contrast).astype(np.float32)
 
 
 class SolarImageError(ValueError):
@@ -48,16 +69,19 @@ class SolarImage:
     date: dt.datetime | None
     source: Path
     rows_flipped: bool = False  # a picture whose rows were reversed to put row 0 at the bottom
+    wavelength_nm: float | None = None  # the continuum it was taken in, when it says (FITS); None for pictures
     header: fits.Header = field(default_factory=fits.Header)  # the input's own header (FITS inputs)
     _flattened: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def flattened(self) -> tuple[np.ndarray, np.ndarray]:
-        """(contrast to the quiet Sun at each pixel's mu, mu), computed once: inference and the catalog's
-        umbra split and areas all need it, and it is the costliest step after the network."""
+        """(contrast to the quiet Sun at each pixel's mu, as in the red continuum (``as_red_contrast``); mu),
+        computed once: inference and the catalog's umbra split and areas all need it, and it is the costliest
+        step after the network."""
         if self._flattened is None:
             from sunspotter.classical import flatten
 
-            self._flattened = flatten(self.data, self.geometry_header())
+            flat, mu = flatten(self.data, self.geometry_header())
+            self._flattened = as_red_contrast(flat, self.wavelength_nm), mu
         return self._flattened
 
     def wcs_header(self) -> fits.Header:
@@ -113,8 +137,9 @@ def _check_size(shape, path: Path) -> None:
 def _read_pspt(path: Path, data: np.ndarray, header: fits.Header) -> SolarImage:
     cx, cy, radius = pspt.disk_geometry_from_header(header)
     date = _parse_date(header.get("DATE_OBS"), path)
+    wavelength = header.get("WAVELNTH")  # nm, by the archive's convention
     return SolarImage(data.astype(np.float32), cx, cy, radius, apparent_radius_arcsec(date) / radius, date, path,
-                      header=header)
+                      header=header, wavelength_nm=float(wavelength) if isinstance(wavelength, (int, float)) else None)
 
 
 def _from_map(path: Path, smap) -> SolarImage:
@@ -132,7 +157,18 @@ def _from_map(path: Path, smap) -> SolarImage:
         raise SolarImageError(f"{path}: its WCS does not place a solar disk in the image")
     date = smap.date.to_datetime() if smap.date is not None else None
     header = fits.Header(smap.wcs.to_header())
-    return SolarImage(np.asarray(smap.data, dtype=np.float32), cx, cy, radius, scale, date, path, header=header)
+    return SolarImage(np.asarray(smap.data, dtype=np.float32), cx, cy, radius, scale, date, path, header=header,
+                      wavelength_nm=_wavelength_nm(smap))
+
+
+def _wavelength_nm(smap) -> float | None:
+    """The map's wavelength in nm when its header gives one with a unit (HMI: 6173 angstrom); else unknown."""
+    import astropy.units as u
+
+    wavelength = smap.wavelength
+    if wavelength is None or not wavelength.unit.is_equivalent(u.m):
+        return None
+    return float(wavelength.to_value(u.nm))
 
 
 def is_pspt_frame(header) -> bool:
