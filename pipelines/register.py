@@ -32,7 +32,9 @@ def main() -> None:
         for kind in MODEL_KINDS:
             record = json.loads(paths.model_record(kind).read_text())
             model_uri, card_params = record["model_uri"], asdict(params.train[kind])
+            card_figures = {}
             if kind == "localizer" and len(tiles.read_meta(paths.TILES)["channels"]) == 1:
+                card_figures = _full_disk_figures()
                 full_disk = trained_full_disk_model(paths.model_file(kind), record["threshold"], paths.TILES,
                                                     paths.DUST_MAP, **asdict(params.full_disk))
                 save_full_disk_model(full_disk, paths.model_file(kind), paths.FULL_DISK_MODEL)
@@ -40,13 +42,23 @@ def main() -> None:
                 card_params |= {f"full_disk.{name}": value for name, value in asdict(params.full_disk).items()}
             card = model_card(names[kind], kind, data_hash=data_hash, git_commit=commit,
                               params=card_params, metrics=test_metrics[kind],
-                              gates=params.register.gates.get(kind, {}), run_id=record["run_id"])
+                              gates=params.register.gates.get(kind, {}), run_id=record["run_id"], **card_figures)
             mlflow.log_text(card, f"model_cards/{kind}.md")
             tags = {"git_commit": commit, DATA_TAG: data_hash}
             tags |= {name: f"{value:.6g}" for name, value in test_metrics[kind].items()}
             version = register_challenger(names[kind], model_uri, record["run_id"], tags, description=card)
             versions[kind] = {"name": names[kind], "version": version, "alias": "challenger"}
     write_json(paths.MODELS / "registry.json", versions)
+
+
+def _full_disk_figures() -> dict:
+    """What the full-disk localizer's card shows besides its metrics: its region figures by size, mu and
+    condition (evaluate) and its headline figures per instrument profile (evaluate_profiles)."""
+    import pandas as pd
+
+    profiles = json.loads((paths.METRICS / "profiles.json").read_text())
+    return {"strata": pd.read_csv(paths.METRICS / "regions_localizer.csv"),
+            "profiles": {name: by_detector["localizer"] for name, by_detector in profiles.items()}}
 
 
 if __name__ == "__main__":

@@ -111,10 +111,12 @@ def region_hits(true_labels: np.ndarray, true_table: pd.DataFrame, guess_labels:
     """One row per listed region (``catalog.listed_regions`` of the true and of the predicted mask): which mask
     it is from (``side``), its area (MSH) and mean mu, and ``hit``: a true region is found when a listed
     predicted region covers part of it (what a catalog user sees); a predicted region is right when it lies
-    on a real spot, listed or not (a pore just under the listing limit is no false alarm)."""
+    on a real spot, listed or not (a pore just under the listing limit is no false alarm). A true region also
+    has ``measured_msh``: the area of the listed predicted regions that lie mostly on it (0 when missed)."""
     listed_guess = np.isin(guess_labels, guess_table["label"].to_numpy()) & (guess_labels > 0)
-    return pd.concat([_hits("true", true_labels, true_table, listed_guess),
-                      _hits("predicted", guess_labels, guess_table, true_labels > 0)], ignore_index=True)
+    true = _hits("true", true_labels, true_table, listed_guess)
+    true["measured_msh"] = _measured_area(true_labels, true_table, np.where(listed_guess, guess_labels, 0), guess_table)
+    return pd.concat([true, _hits("predicted", guess_labels, guess_table, true_labels > 0)], ignore_index=True)
 
 
 def _hits(side: str, labels: np.ndarray, table: pd.DataFrame, other: np.ndarray) -> pd.DataFrame:
@@ -123,9 +125,25 @@ def _hits(side: str, labels: np.ndarray, table: pd.DataFrame, other: np.ndarray)
                          "mu": table["mu"].to_numpy(float), "hit": np.asarray(hit, bool)})
 
 
+def _measured_area(true_labels: np.ndarray, true_table: pd.DataFrame, guess_labels: np.ndarray,
+                   guess_table: pd.DataFrame) -> np.ndarray:
+    """Per listed true region, the summed area (MSH) of the predicted regions that overlap it most: each
+    predicted region counts once, for the true region it shares most pixels with."""
+    both = (true_labels > 0) & (guess_labels > 0)
+    if not both.any() or not len(true_table):
+        return np.zeros(len(true_table))
+    overlaps = pd.DataFrame({"true": true_labels[both], "guess": guess_labels[both]}).value_counts().reset_index()
+    owner = overlaps.sort_values(["count", "true"], ascending=[False, True]).drop_duplicates("guess")
+    area = owner["guess"].map(guess_table.set_index("label")["area_msh"])
+    measured = area.groupby(owner["true"]).sum()
+    return true_table["label"].map(measured).fillna(0.0).to_numpy(float)
+
+
 def region_figures(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> pd.DataFrame:
     """Region recall (true regions found) and precision (predicted regions on a real spot) per bin of size
-    (MSH), of mu and per observing condition; a predicted region is binned by its own size and mu."""
+    (MSH), of mu and per observing condition, with the median relative error of the true regions' measured
+    areas (``area_error_median`` of its size, ``area_bias_median`` signed: below 0, areas come out small);
+    a predicted region is binned by its own size and mu."""
     regions = regions.assign(size=pd.cut(regions["area_msh"], SIZE_BINS_MSH, right=False),
                              mu_bin=pd.cut(regions["mu"], MU_BINS, right=False))
     # A frame's regions count under each of its conditions (a frame may be dusty and cloudy), and under
@@ -138,9 +156,12 @@ def region_figures(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> p
                                      ("condition", by_condition, "condition")):
         for value, group in table.groupby(column, observed=True, sort=True):
             true, predicted = group[group["side"] == "true"], group[group["side"] == "predicted"]
+            error = true["measured_msh"] / true["area_msh"] - 1  # a missed region is -100 %
             rows.append({"dimension": dimension, "bin": _bin_name(value), "true_regions": len(true),
                          "found": int(true["hit"].sum()), "predicted_regions": len(predicted),
-                         "on_a_spot": int(predicted["hit"].sum())})
+                         "on_a_spot": int(predicted["hit"].sum()),
+                         "area_error_median": float(error.abs().median()) if len(true) else np.nan,
+                         "area_bias_median": float(error.median()) if len(true) else np.nan})
     table = pd.DataFrame(rows)
     table["recall"] = table["found"] / table["true_regions"].where(table["true_regions"] > 0)
     table["precision"] = table["on_a_spot"] / table["predicted_regions"].where(table["predicted_regions"] > 0)
@@ -148,12 +169,14 @@ def region_figures(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> p
 
 
 def region_metrics(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> dict:
-    """Region recall and precision over all test images and per bin (``region_figures``), as metric names."""
+    """Region recall and precision over all test images, and per bin (``region_figures``) with the regions'
+    median area error, as metric names."""
     true, predicted = regions[regions["side"] == "true"], regions[regions["side"] == "predicted"]
     metrics = {"test_region_recall": float(true["hit"].mean()) if len(true) else 1.0,
                "test_region_precision": float(predicted["hit"].mean()) if len(predicted) else 1.0}
     for row in region_figures(regions, conditions).itertuples():
-        for name, value in (("recall", row.recall), ("precision", row.precision)):
+        for name, value in (("recall", row.recall), ("precision", row.precision),
+                            ("area_error", row.area_error_median)):
             if pd.notna(value):
                 metrics[f"test_region_{name}_{row.dimension}_{row.bin}"] = float(value)
     return metrics

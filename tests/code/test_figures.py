@@ -47,8 +47,14 @@ def _fake_outputs(root):
                   "count_error": [0, -1, 0]}).to_csv(root / "metrics/images_localizer.csv", index=False)
     pd.DataFrame({"dimension": ["size_msh", "size_msh", "mu", "condition"],
                   "bin": ["10-30", "300_and_up", "0.7-1", "clean"], "true_regions": [4, 2, 6, 6], "found": [3, 2, 5, 5],
-                  "predicted_regions": [3, 2, 5, 0], "on_a_spot": [3, 1, 4, 0]}).to_csv(
+                  "predicted_regions": [3, 2, 5, 0], "on_a_spot": [3, 1, 4, 0],
+                  "area_error_median": [0.25, 0.04, 0.1, 0.1]}).to_csv(
         root / "metrics/regions_localizer.csv", index=False)
+    profile = {"test_region_recall_100_and_up": 0.95, "test_false_regions_per_image_100_and_up": 1.5,
+               "test_region_recall": 0.7, "test_region_precision": 0.6, "test_count_exact_fraction": 1 / 3,
+               "test_images": 3, "test_area_relative_error_median": 0.3, "test_disk_dice": 0.75}
+    (root / "metrics/profiles.json").write_text(json.dumps({"jpeg_quicklook": {
+        "localizer": profile, "stara": profile | {"test_region_recall_100_and_up": 0.5}, "contrast_cut": profile}}))
     dates = [f"201401{d:02d}" for d in range(1, 13)]
     conditions = dict.fromkeys(dates, "clean") | {"20140106": "dust"}
     (root / "data/tiles/meta.json").write_text(json.dumps({
@@ -78,8 +84,12 @@ def test_the_table_says_each_figure_and_whether_its_floor_is_met(tmp_path):
     # STARA / the contrast cut, which lacks them here
     assert "| 0.810 / -; 1 of 3 / -; 12.5 % / -; 0.500 / -; 0.250 / - |" in readme
     assert "| +0.390; - |" in readme  # the localizer's hard-frame Dice 0.84 against 0.45; it has no region recall here
-    assert "| 10-30: 3/4 (75 %) / 3/3 (100 %); 300_and_up: 2/2 (100 %) / 1/2 (50 %) |" in readme
-    assert "| clean: 5/6 (83 %) / 0/0 (-) |" in readme
+    assert "| 10-30: 3/4 (75 %) / 3/3 (100 %) / 25 %; 300_and_up: 2/2 (100 %) / 1/2 (50 %) / 4 % |" in readme
+    assert "| clean: 5/6 (83 %) / 0/0 (-) / 10 % |" in readme
+    # Per profile, the CNN against its floors (the JPEG's area floor is 35 %), the baselines beside it.
+    assert ("| jpeg_quicklook | **CNN** | **95.0 %** (>= 90 %: met) | **1.50** (<= 1: NOT met) | 0.700 / 0.600 | "
+            "1 of 3 | **30.0 %** (<= 35 %: met) | 0.750 |") in readme
+    assert "| jpeg_quicklook | STARA | 50.0 % | 1.50 | 0.700 / 0.600 | 1 of 3 | 30.0 % | 0.750 |" in readme
     assert figures.recorded_hashes(readme) == {path: f"hash-of-{path}" for path in figures.SOURCES}
 
 

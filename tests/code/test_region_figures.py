@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sunspotter import catalog, full_disk_eval
 from tests.code.test_catalog import disk_image, spots_at
@@ -58,3 +59,22 @@ def test_large_regions_recall_and_false_regions_per_image():
     assert metrics["test_false_regions_per_image"] == 1.0  # two false regions over two images
     small_false = hits[(hits["side"] == "predicted") & ~hits["hit"]]["area_msh"].min()
     assert small_false < full_disk_eval.LARGE_REGION_MSH and metrics["test_false_regions_per_image_100_and_up"] == 0.5
+
+
+def test_each_true_region_gets_the_area_measured_on_it():
+    image = disk_image()
+    left, right = (10, -20), (10, 20)
+    truth = spots_at(left, right, radius_deg=2.0)
+    # The left spot measured larger, the right one missed, and a false region that must not count for either.
+    guess = spots_at(left, radius_deg=2.4) | spots_at((-30, 0), radius_deg=2.0)
+    hits = region_hits(image, truth, guess)
+    true = hits[hits["side"] == "true"].sort_values("mu")
+    measured = dict(zip(true["hit"], true["measured_msh"] / true["area_msh"]))
+    assert measured[False] == 0.0
+    assert measured[True] == pytest.approx(1.44, rel=0.08)  # (2.4 / 2.0) squared
+    table = full_disk_eval.region_figures(hits.assign(observation="a"), {"a": ["clean"]})
+    clean = table[table["bin"] == "clean"].iloc[0]
+    assert clean["area_error_median"] == pytest.approx((1.0 + 0.44) / 2, rel=0.1)
+    assert clean["area_bias_median"] == pytest.approx((-1.0 + 0.44) / 2, rel=0.2)
+    metrics = full_disk_eval.region_metrics(hits.assign(observation="a"), {"a": ["clean"]})
+    assert metrics["test_region_area_error_condition_clean"] == clean["area_error_median"]

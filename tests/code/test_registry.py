@@ -159,3 +159,22 @@ def test_two_promotions_at_once_leave_consistent_aliases(registry):
         assert records[better][0]["from_version"] == str(first) and records[best][0]["from_version"] == str(better)
     else:  # best went first; better was refused as worse than best
         assert records[best][0]["from_version"] == str(first) and "worse than the champion" in results[better]
+
+
+def test_full_disk_card_says_where_to_trust_it_and_how_it_holds_elsewhere():
+    import pandas as pd
+
+    strata = pd.DataFrame([
+        {"dimension": "size_msh", "bin": "10-30", "true_regions": 22, "found": 17, "predicted_regions": 23,
+         "on_a_spot": 23, "recall": 17 / 22, "precision": 1.0, "area_error_median": 0.12, "area_bias_median": -0.05},
+        {"dimension": "condition", "bin": "cloud", "true_regions": 0, "found": 0, "predicted_regions": 0,
+         "on_a_spot": 0, "recall": float("nan"), "precision": float("nan"), "area_error_median": float("nan"),
+         "area_bias_median": float("nan")}])
+    profile = {"test_region_recall_100_and_up": 1.0, "test_false_regions_per_image_100_and_up": 0.25,
+               "test_region_recall": 0.8, "test_region_precision": 0.5, "test_count_exact_fraction": 0.3,
+               "test_area_relative_error_median": 0.2, "test_disk_dice": 0.7}
+    card = model_card(NAME, "localizer", data_hash="h", git_commit="c", params={}, metrics={}, gates={},
+                      run_id="r", strata=strata, profiles={"jpeg_quicklook": profile})
+    assert "| size (MSH) | 10-30 | 22 | 77 % | 23 | 100 % | 12 % | -5 % |" in card
+    assert "| observing condition | cloud | 0 | - | 0 | - | - | - |" in card  # no regions: no figure, not 0
+    assert "| jpeg_quicklook | 100 % | 0.25 | 80 % | 50 % | 30 % | 20 % | 0.70 |" in card

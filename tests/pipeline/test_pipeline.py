@@ -131,6 +131,9 @@ def test_models_are_registered_as_challenger_and_promotable(clone):
         challenger = client.get_model_version_by_alias(name, "challenger")
         assert float(challenger.tags["test_accuracy" if "classifier" in name else "test_dice"]) >= 0
         assert challenger.description.startswith(f"# {name}")  # the model card
+    card = client.get_model_version_by_alias("sunspot-localizer", "challenger").description
+    assert "## Where to trust it" in card and "| observing condition | clean |" in card
+    assert "## Other instruments" in card and "| jpeg_coarse |" in card
     # One-epoch models fail the gates in params.yaml: promotion says why, --force overrides and is recorded.
     refused = subprocess.run([str(BIN / "sunspotter"), "promote", "classifier"], cwd=work, env=env,
                              capture_output=True, text=True)
