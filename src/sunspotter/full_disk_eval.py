@@ -51,9 +51,10 @@ def score_images(detectors: dict[str, Callable[[SolarImage], Segmentation]], fra
         image = read_solar_image(frame.image, date=frame.date)
         codes, _ = pspt.read_fits(frame.mask)
         truth = pspt.sunspot_mask(codes)
+        true_listing = catalog.listed_regions(image, truth)  # once for every detector
         for name, segment in detectors.items():
             segmentation = segment(image)
-            row, hits = score_image(frame.key, frame.date, image, truth, segmentation.mask)
+            row, hits = score_image(frame.key, frame.date, image, truth, segmentation.mask, true_listing)
             rows[name].append(row | {"dust_set_aside": count_patches(segmentation.dust)})
             regions[name].append(hits)
     return {name: (image_table(rows[name]), pd.concat(regions[name], ignore_index=True)) for name in detectors}
@@ -68,11 +69,12 @@ def mask_only(detect: Callable[[SolarImage], np.ndarray]) -> Callable[[SolarImag
     return segment
 
 
-def score_image(key: str, date: str, image: SolarImage, truth: np.ndarray,
-                guess: np.ndarray) -> tuple[dict, pd.DataFrame]:
+def score_image(key: str, date: str, image: SolarImage, truth: np.ndarray, guess: np.ndarray,
+                true_listing: tuple[np.ndarray, pd.DataFrame] | None = None) -> tuple[dict, pd.DataFrame]:
     """One whole image's figures (true and predicted region counts and total areas in MSH, pixel overlap) and
-    its ``region_hits``, from one catalog of each mask (a catalog places every region on the sphere: costly)."""
-    true_labels, true_table = catalog.listed_regions(image, truth)
+    its ``region_hits``, from one catalog of each mask (a catalog places every region on the sphere: costly;
+    ``true_listing``, the true mask's ``catalog.listed_regions``, when already made)."""
+    true_labels, true_table = true_listing or catalog.listed_regions(image, truth)
     guess_labels, guess_table = catalog.listed_regions(image, guess)
     truth, guess = truth.astype(bool), guess.astype(bool)
     row = {"observation": key, "date": date, "disk_dice": classical.dice(truth, guess),

@@ -10,7 +10,7 @@ import pytest
 from sunspotter import catalog, pspt
 from sunspotter.config import Profile
 from sunspotter.profiles import read_profile
-from sunspotter.solar_image import read_solar_image
+from sunspotter.solar_image import as_red_contrast, read_solar_image
 from sunspotter.synth import instruments, photometry
 from sunspotter.synth.archive import Archive, render_observation
 from tests.conftest import TINY
@@ -29,6 +29,16 @@ def test_blue_light_darkens_the_limb_and_the_spots_more_and_red_is_unchanged():
     assert 0.15 < blue[1] < 0.2  # the limb: about 0.18 observed at 409 nm against 0.31 in the red
     assert blue[2] < 0.6 * ratios[2] and blue[3] < ratios[3] and blue[4] > ratios[4]  # spots darker, faculae brighter
     assert np.all(np.diff(photometry.at_wavelength(np.linspace(0.1, 1.2, 50), 409.4)) > 0)
+
+
+def test_contrasts_in_another_continuum_come_back_to_the_red_ones():
+    red = np.array([0.3, 0.55, 0.8, 0.95, 1.0, 1.04], np.float32)
+    # Wien's law against Planck's: within 0.005 of contrast over the visible, 0.025 in the near infrared.
+    for wavelength, tolerance in ((409.4, 0.005), (550.0, 0.005), (676.8, 0.005), (1000.0, 0.025)):
+        seen = photometry.at_wavelength(red, wavelength)
+        np.testing.assert_allclose(as_red_contrast(seen, wavelength), red, atol=tolerance)
+    for not_converted in (None, 607.1, 393.4, 19.5):  # unknown, the red itself, Ca II K, EUV
+        assert as_red_contrast(red, not_converted) is red
 
 
 def test_a_profile_sees_the_archive_frames_sun_at_its_own_scale():
@@ -77,6 +87,8 @@ def test_written_frames_read_back_with_their_geometry_and_masks(tmp_path, profil
     assert image.center_x == pytest.approx(header["CENTER_X"], abs=1.0)
     assert image.center_y == pytest.approx(header["CENTER_Y"], abs=1.0)
     assert image.radius == pytest.approx(header[pspt.RADIUS_KEY], rel=0.01)
+    # FITS say their wavelength (PSPT's in nm, a WCS header with its unit); a picture does not.
+    assert image.wavelength_nm == (None if profile.format in ("jpeg", "png") else pytest.approx(profile.wavelength_nm))
     codes, _ = pspt.read_fits(mask_path)
     assert np.array_equal(codes, recorded.codes) and image.data.shape == codes.shape
     # Pixels line up: the mask's spots are dark in the image as read.
