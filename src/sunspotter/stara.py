@@ -23,6 +23,8 @@ CENTRE_MU = 0.9
 MEDIAN_BOX_ARCSEC = 10.0
 #: Binning stops short of this plate scale, so that the median filter still spans two pixels.
 MAX_BINNED_ARCSEC_PER_PX = MEDIAN_BOX_ARCSEC / 2
+#: A binned plate scale this close under the wanted one is near enough.
+BINNING_TOLERANCE = 0.05
 
 
 def detect(image: SolarImage, threshold: float, arcsec_per_px: float = 0.0) -> np.ndarray:
@@ -52,8 +54,10 @@ def detect(image: SolarImage, threshold: float, arcsec_per_px: float = 0.0) -> n
 
 
 def binning(image_arcsec_per_px: float, wanted_arcsec_per_px: float) -> int:
-    """Pixels binned on a side: the fewest that reach ``wanted_arcsec_per_px``, within the median box's limit."""
-    wanted = int(np.ceil(wanted_arcsec_per_px / image_arcsec_per_px - 1e-6))
+    """Pixels binned on a side: the fewest that reach ``wanted_arcsec_per_px`` (within 5 %: a PSPT frame's plate
+    scale is 1 arcsec per pixel give or take the Earth's orbit, and must bin 2 x 2 for 2), within the median
+    box's limit."""
+    wanted = int(np.ceil(wanted_arcsec_per_px * (1 - BINNING_TOLERANCE) / image_arcsec_per_px))
     return max(1, min(wanted, int(MAX_BINNED_ARCSEC_PER_PX // image_arcsec_per_px)))
 
 

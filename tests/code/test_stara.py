@@ -74,6 +74,7 @@ def test_a_detector_is_scored_on_the_split_tiles_and_whole_images(tiny_archive, 
 
 def test_binning_reaches_the_wanted_plate_scale_within_the_median_box():
     assert stara.binning(1.0, 2.0) == 2  # PSPT
+    assert stara.binning(0.9997, 2.0) == 2 and stara.binning(1.0168, 2.0) == 2  # PSPT in July and January
     assert stara.binning(0.5, 2.0) == 4  # HMI
     assert stara.binning(1.5, 2.0) == 2  # 3 arcsec per pixel: at least the wanted 2
     assert stara.binning(4.8, 2.0) == 1  # a quick-look is coarser already
