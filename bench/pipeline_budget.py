@@ -16,7 +16,7 @@ from sunspotter import tracking
 
 BUDGET_MINUTES = 20
 STAGES = ("acquire", "validate_raw", "tile", "validate_tiles", "dust_map", "train-classifier", "train-localizer",
-          "baseline-classical", "baseline-stara", "evaluate", "register")
+          "baseline-classical", "baseline-stara", "profiles", "evaluate", "evaluate_profiles", "register")
 
 
 def main(uri: str | None) -> None:
