@@ -16,12 +16,14 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from dataclasses import asdict
 
 import keras
 import tensorflow as tf
 
 from _shared import synthetic_archive, tile_archive
 from sunspotter import tiles
+from sunspotter.augment import Augmentation
 from sunspotter.config import MODEL_KINDS, load_params
 from sunspotter.models import BUILDERS
 from sunspotter.training import compile_model
@@ -61,8 +63,7 @@ def main(n: int) -> None:
         ds = tiles.make_dataset(work / "tiles", "train", kind, settings.batch_size, shuffle=True,
                                 seed=params.base.seed, positive_fraction=settings.positive_fraction,
                                 hard_negative_fraction=settings.hard_negative_fraction,
-                                augment=settings.augment, brightness=settings.brightness,
-                                seeing_blur=settings.seeing_blur)
+                                augmentation=Augmentation.of(asdict(settings)))
         delivered = delivered_per_second(ds)
         keras.utils.set_random_seed(params.base.seed)
         model = compile_model(kind, BUILDERS[kind](params.base.tile_size, list(settings.filters),

@@ -31,6 +31,7 @@ import keras
 
 from _shared import OLD_COMMIT, old_builder, old_settings, synthetic_archive, tile_archive
 from sunspotter import tiles, tracking
+from sunspotter.augment import Augmentation
 from sunspotter.config import MODEL_KINDS, TrainModel, load_params
 from sunspotter.models import BUILDERS
 from sunspotter.training import compile_model
@@ -67,8 +68,7 @@ class Trainer:
         stream = tiles.make_dataset(tiles_dir, "train", kind, self.batch_size, shuffle=True, seed=0,
                                     positive_fraction=settings["positive_fraction"],
                                     hard_negative_fraction=settings["hard_negative_fraction"],
-                                    augment=settings["augment"], brightness=settings["brightness"],
-                                    seeing_blur=settings.get("seeing_blur", 0.0))
+                                    augmentation=Augmentation.of(settings))
         self.batches = iter(stream)
         self.times: list[float] = []
         self.steps(WARM_UP_STEPS)  # graph tracing and the stream's caches are one-offs

@@ -101,6 +101,9 @@ class TrainModel:
     augment: bool           # random flips, quarter turns and brightness changes of training tiles
     brightness: float       # brightness factor drawn from [1 - brightness, 1 + brightness]
     seeing_blur: float      # half the training tiles blurred by a Gaussian of sigma up to this (px); 0 = none
+    quicklook_fraction: float  # share of training tiles recorded coarser (half as JPEG), resampled back; 0 = none
+    quicklook_scale: float  # ... by a plate-scale factor up to this (>= 1)
+    contrast_gamma: float   # contrasts raised to a power within 1 +- this; 0 = none
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,11 @@ def _check(params: Params) -> None:
         *((0 <= model.brightness < 0.5, f"train.{kind}.brightness must be in [0, 0.5)")
           for kind, model in params.train.items()),
         *((0 <= model.seeing_blur <= 8, f"train.{kind}.seeing_blur must be in [0, 8] pixels")
+          for kind, model in params.train.items()),
+        *((0 <= model.quicklook_fraction <= 1 and 1 <= model.quicklook_scale <= 10,
+           f"train.{kind}.quicklook_fraction must be in [0, 1] and quicklook_scale in [1, 10]")
+          for kind, model in params.train.items()),
+        *((0 <= model.contrast_gamma < 1, f"train.{kind}.contrast_gamma must be in [0, 1)")
           for kind, model in params.train.items()),
         *((0 <= model.focal_gamma <= 5, f"train.{kind}.focal_gamma must be in [0, 5]")
           for kind, model in params.train.items()),

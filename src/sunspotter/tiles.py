@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sunspotter import pspt
+from sunspotter.augment import Augmentation, augmented
 from sunspotter.classical import CONTRAST_CUT, disk_geometry, flatten
 from sunspotter.config import SPLITS, Split
 
@@ -480,8 +481,7 @@ def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int, tile_ids
 
 def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
                  shuffle: bool = False, seed: int = 0, with_ids: bool = False, positive_fraction: float | None = None,
-                 hard_negative_fraction: float = 0.0, augment: bool = False, brightness: float = 0.0,
-                 seeing_blur: float = 0.0):
+                 hard_negative_fraction: float = 0.0, augmentation: Augmentation | None = None):
     """Stream a split from its shards: (image, label) for the classifier, (image, mask) for the localizer.
 
     Memory stays bounded however big the split. With ``positive_fraction`` (for training), sunspot tiles are
@@ -489,14 +489,12 @@ def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
     Sunspot tiles are a few percent of the disk; without this both models learn to answer "never".
     ``hard_negative_fraction`` of the stream is drawn from the hard negatives (see ``training_kinds``): a few
     percent of the negatives, and the ones a threshold gets wrong. A kind the split lacks is left out.
-    With ``augment``, tiles are flipped, turned by quarter turns, scaled by up to +-``brightness`` and, with
-    ``seeing_blur``, half of them blurred (see ``sunspotter.augment``).
+    With ``augmentation``, tiles are flipped, turned by quarter turns and changed as it says (see
+    ``sunspotter.augment``).
     """
     import tensorflow as tf
 
-    from sunspotter.augment import augmented
-
-    if augment and with_ids:
+    if augmentation and with_ids:
         raise ValueError("augmentation is for training streams, which carry no tile ids")
 
     if positive_fraction is None:
@@ -511,6 +509,6 @@ def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
         streams = [_tile_stream(tiles_dir, split, True, seed + i, ids[kind]).repeat() for i, kind in enumerate(kinds)]
         ds = tf.data.Dataset.sample_from_datasets(streams, [shares[kind] for kind in kinds], seed=seed)
     ds = ds.map(_TARGETS_WITH_IDS[target] if with_ids else _TARGETS[target])
-    if augment:
-        ds = augmented(ds, seed, brightness, spatial_target=target == "localizer", seeing_blur=seeing_blur)
+    if augmentation:
+        ds = augmented(ds, seed, augmentation, spatial_target=target == "localizer")
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -12,6 +12,7 @@ import mlflow
 import numpy as np
 
 from sunspotter import tiles, tracking
+from sunspotter.augment import Augmentation
 from sunspotter.config import MONITORS, Params
 from sunspotter.evaluation import SplitScores, score_split
 
@@ -96,8 +97,7 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress
     train_ds = tiles.make_dataset(tiles_dir, "train", kind, settings.batch_size, shuffle=True, seed=params.base.seed,
                                   positive_fraction=settings.positive_fraction if oversample else None,
                                   hard_negative_fraction=settings.hard_negative_fraction,
-                                  augment=settings.augment, brightness=settings.brightness,
-                                  seeing_blur=settings.seeing_blur)
+                                  augmentation=Augmentation.of(asdict(settings)))
     val_ds = tiles.make_dataset(tiles_dir, "val", kind, settings.batch_size)
 
     def build():

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from sunspotter.augment import augmented
+from sunspotter.augment import Augmentation, augmented
 
 SIZE = 8
 
@@ -19,7 +19,7 @@ def _tiles(n: int):
 
 def _run(images, targets, seed, brightness=0.05, spatial=True):
     ds = tf.data.Dataset.from_tensor_slices((images, targets))
-    out = list(augmented(ds, seed, brightness, spatial).as_numpy_iterator())
+    out = list(augmented(ds, seed, Augmentation(brightness=brightness), spatial).as_numpy_iterator())
     return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
 
 
@@ -69,7 +69,7 @@ def test_classifier_labels_are_left_alone():
 
 def _run_blur(images, targets, seed, seeing_blur):
     ds = tf.data.Dataset.from_tensor_slices((images, targets))
-    out = list(augmented(ds, seed, 0.0, True, seeing_blur=seeing_blur).as_numpy_iterator())
+    out = list(augmented(ds, seed, Augmentation(seeing_blur=seeing_blur), True).as_numpy_iterator())
     return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
 
 
@@ -94,3 +94,60 @@ def test_seeing_of_a_flat_tile_leaves_it_flat_to_its_edges():
 
     flat = tf.ones((16, 16, 2))
     assert np.allclose(seeing(flat, tf.constant(2.0), 7).numpy(), 1.0, atol=1e-5)
+
+
+def _disk_edge_tiles(n: int):
+    """128-px tiles of a limb: quiet Sun (1, 1 % granulation) left of a vertical edge, sky (0) right of it,
+    with a 10-px dark spot (0.4) at the centre, where flips and turns leave it, and its mask."""
+    rng = np.random.default_rng(11)
+    images = np.where(np.arange(128) < 90, 1.0, 0.0)[None, None, :, None] * np.ones((n, 128, 1, 1))
+    images = images * (1 + 0.01 * rng.standard_normal((n, 128, 128, 1)))
+    yy, xx = np.mgrid[:128, :128]
+    spot = ((yy - 63.5) ** 2 + (xx - 63.5) ** 2 < 10 ** 2)[None, :, :, None]
+    return np.where(spot, 0.4, images).astype(np.float32), np.repeat(spot, n, 0).astype(np.float32)
+
+
+def test_quicklooks_are_coarser_some_jpeg_and_the_mask_stays_sharp():
+    from sunspotter.augment import quicklook
+
+    images, masks = _disk_edge_tiles(64)
+    plain = Augmentation()
+    looks = Augmentation(quicklook_fraction=0.5, quicklook_scale=5.0)
+    ds = tf.data.Dataset.from_tensor_slices((images, masks))
+    base = list(augmented(ds, 3, plain, True).as_numpy_iterator())
+    out = list(augmented(ds, 3, looks, True).as_numpy_iterator())
+    # The flips and turns are drawn as without quick-looks: the masks match tile for tile, sharp (0 or 1).
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(base, out))
+    changed = np.array([not np.array_equal(a[0], b[0]) for a, b in zip(base, out)])
+    assert 16 <= changed.sum() <= 48
+    # Coarser: the 1 % pixel-to-pixel granulation is averaged away in the disk's interior.
+    for (image, _), (source, _) in zip([o for o, c in zip(out, changed) if c], [b for b, c in zip(base, changed) if c]):
+        assert image.shape == source.shape and image.dtype == np.float32
+        assert np.diff(image[..., 0], axis=1).std() < 0.7 * np.diff(source[..., 0], axis=1).std()
+    # JPEG at a low quality changes a coarse tile beyond what binning alone does, and rings at the limb.
+    tile = tf.constant(images[0])
+    binned = quicklook(tile, tf.constant(4.0), tf.constant(50), tf.constant(100.0), tf.constant(False)).numpy()
+    jpeg = quicklook(tile, tf.constant(4.0), tf.constant(50), tf.constant(100.0), tf.constant(True)).numpy()
+    assert np.abs(jpeg - binned).max() > 0.02
+    # ... but keeps the quiet Sun and the spot where they were: the spot is still dark, the disk still 1.
+    assert jpeg[64, 64, 0] < 0.7 and abs(float(np.median(jpeg[5:40, 5:40])) - 1.0) < 0.03
+
+
+def test_contrast_power_keeps_the_quiet_sun_and_the_sky():
+    from sunspotter.augment import contrast_power
+
+    contrasts = tf.constant([[[0.0], [-0.01], [1.0], [0.25]]], tf.float32)
+    darker = contrast_power(contrasts, tf.constant(1.2)).numpy().ravel()
+    assert np.array_equal(darker[:3], contrasts.numpy().ravel()[:3])
+    assert np.isclose(darker[3], 0.25 ** 1.2)
+    images, masks = _disk_edge_tiles(32)
+    ds = tf.data.Dataset.from_tensor_slices((images, masks))
+    spots = [o[0][64, 64, 0] for o in augmented(ds, 5, Augmentation(contrast_gamma=0.3), True).as_numpy_iterator()]
+    assert min(spots) < 0.4 ** 1.1 and max(spots) > 0.4 ** 0.9  # both ways
+    assert all(0.4 ** 1.3 - 1e-4 <= s <= 0.4 ** 0.7 + 1e-4 for s in spots)
+
+
+def test_augmentation_read_from_older_train_settings():
+    old = {"augment": True, "brightness": 0.1, "batch_size": 16}
+    assert Augmentation.of(old) == Augmentation(brightness=0.1)
+    assert Augmentation.of(old | {"augment": False}) is None
