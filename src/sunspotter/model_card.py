@@ -19,7 +19,10 @@ PROFILE_COLUMNS = (("test_region_recall_100_and_up", "recall, regions >= 100 MSH
 
 
 def _percent(value) -> str:
-    return "-" if value is None or value != value else f"{100 * value:.0f} %"
+    """A share in percent; one decimal under 10 %, where the area-error gates (5 and 10 %) sit."""
+    if value is None or value != value:
+        return "-"
+    return f"{100 * value:.1f} %" if abs(value) < 0.1 else f"{100 * value:.0f} %"
 
 
 def strata_section(strata) -> list[str]:
