@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sunspotter.config import load_params
+from sunspotter.config import ConfigError, load_params
 
 DEFAULT_MODEL = "models:/sunspot-localizer@champion"
 
@@ -108,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     figures.add_argument("--root", type=Path, default=Path("."), help="the repository, after `dvc repro`")
     figures.set_defaults(func=_figures)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from dataclasses import dataclass, fields
+import typing
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +172,59 @@ def _build(cls, section: str, values: Any):
     missing, unknown = names - values.keys(), values.keys() - names
     if missing or unknown:
         raise ConfigError(f"params.yaml: section '{section}': missing {sorted(missing)}, unknown {sorted(unknown)}")
+    for name, expected in typing.get_type_hints(cls).items():
+        if not _has_type(values[name], expected):
+            raise ConfigError(f"params.yaml: {section}.{name} must be {_described(expected)}, "
+                              f"found {_found(values[name])}")
     return cls(**values)
+
+
+#: How a type is named in an error: for people who edit YAML, not Python (alone, and as a list's items).
+_TYPE_WORDS = {int: "a whole number", float: "a number", str: "text", bool: "true or false", list: "a list",
+               dict: "a mapping"}
+_ITEM_WORDS = {int: "whole numbers", float: "numbers", str: "text items"}
+
+
+def _has_type(value: Any, expected) -> bool:
+    """Whether ``value``, as YAML gave it, fits the field type ``expected`` (an int is a fine float; a bool is
+    no number, though Python calls it an int)."""
+    origin = typing.get_origin(expected) or expected
+    if is_dataclass(origin):
+        return isinstance(value, origin)
+    if origin is float:
+        return _number(value)
+    if origin is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if not isinstance(value, origin):
+        return False
+    if origin is list and typing.get_args(expected):
+        return all(_has_type(item, typing.get_args(expected)[0]) for item in value)
+    return True
+
+
+def _described(expected) -> str:
+    origin = typing.get_origin(expected) or expected
+    if origin is list and typing.get_args(expected):
+        return f"a list of {_ITEM_WORDS[typing.get_args(expected)[0]]}"
+    return _TYPE_WORDS.get(origin, "a mapping")
+
+
+def _found(value: Any) -> str:
+    """What YAML gave, with the fix when it is a quoted number, one YAML 1.1 reads as text (``1e-3``), or an
+    unquoted date (which YAML reads as a date)."""
+    if isinstance(value, dt.date):
+        return f"date {value.isoformat()} (put it in quotes: YAML reads an unquoted date as a date)"
+    kind = {bool: "true/false", int: "whole number", float: "number", str: "text", list: "list",
+            dict: "mapping", type(None): "nothing"}.get(type(value), type(value).__name__)
+    found = f"{kind} {value!r}" if value is not None else "nothing"
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return found
+        hint = f"write {number!r}" if "e" in value.lower() else "write it without quotes"
+        return f"{found} ({hint}: YAML reads {value} as text)"
+    return found
 
 
 def _build_acquire(values: Any) -> Acquire:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from sunspotter.checks.suite import ValidationFailed
-from sunspotter.config import ConfigError
+from sunspotter.config import ConfigError, load_params
 from sunspotter.archive import ArchiveError
 from sunspotter.pspt import PSPTFileError, atomic_write_bytes
 from sunspotter.tracking import TrackingUnavailable
@@ -23,13 +23,15 @@ USER_ERRORS = (ConfigError, PSPTFileError, ValidationFailed, FileNotFoundError, 
 
 
 def stage_main(func):
-    """Run ``func`` as a stage: log to stderr, and on a user error print its message and exit 1."""
+    """Run ``func`` as a stage: log to stderr, and on a user error print its message and exit 1. params.yaml is
+    checked first, so a wrong key or type stops any stage before it does any work."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         logging.basicConfig(level=os.environ.get("SUNSPOTTER_LOG", "INFO"), stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
+            load_params()
             return func(*args, **kwargs)
         except USER_ERRORS as err:
             print(f"error: {err}", file=sys.stderr)

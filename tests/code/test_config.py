@@ -1,7 +1,12 @@
 
+import datetime as dt
+import subprocess
+import sys
+
 import pytest
 import yaml
 
+from sunspotter import cli
 from sunspotter.config import ConfigError, load_params
 from tests.conftest import REPO
 
@@ -40,6 +45,51 @@ def test_repo_params_load():
 def test_bad_params_are_named(tmp_path, change, message):
     with pytest.raises(ConfigError, match=message):
         load_params(_write(tmp_path, change))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: p["train"]["localizer"].update(learning_rate="1e-3"),
+     r"^params.yaml: train.localizer.learning_rate must be a number, found text '1e-3' \(write 0.001: "),
+    (lambda p: p["train"]["classifier"].update(epochs="30"),
+     r"^params.yaml: train.classifier.epochs must be a whole number, found text '30' \(write it without quotes"),
+    (lambda p: p["train"]["classifier"].update(epochs=30.5), r"epochs must be a whole number, found number 30.5$"),
+    (lambda p: p["base"].update(seed=True), r"base.seed must be a whole number, found true/false True$"),
+    (lambda p: p["train"]["localizer"].update(augment="on"), r"train.localizer.augment must be true or false"),
+    (lambda p: p["train"]["localizer"].update(filters="8,16"), r"filters must be a list of whole numbers"),
+    (lambda p: p["tile"].update(channels=["R", 7]), r"tile.channels must be a list of text items"),
+    (lambda p: p["acquire"].update(start_date=dt.date(2014, 1, 2)),
+     r"acquire.start_date must be text, found date 2014-01-02 \(put it in quotes"),
+    (lambda p: p["tile"]["split"].update(val=None), r"tile.split.val must be a number, found nothing$"),
+])
+def test_wrong_types_are_one_line_naming_key_expected_and_found(tmp_path, change, message):
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_params(_write(tmp_path, change))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_whole_number_where_a_number_is_asked_is_fine(tmp_path):
+    params = load_params(_write(tmp_path, lambda p: p["train"]["localizer"].update(learning_rate=1)))
+    assert params.train["localizer"].learning_rate == 1
+
+
+def test_wrong_type_stops_a_stage_and_the_cli_with_one_line_and_exit_1(tmp_path, capsys):
+    _write(tmp_path, lambda p: p["train"]["classifier"].update(epochs="30"))
+    line = "error: params.yaml: train.classifier.epochs must be a whole number"
+    # evaluate reads params.yaml only after the models: stage_main checks it before anything else.
+    stage = subprocess.run([sys.executable, str(REPO / "pipelines" / "evaluate.py")], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+    # TensorFlow's import notices may come first; the error is the last line, and no traceback.
+    assert stage.returncode == 1 and stage.stderr.strip().splitlines()[-1].startswith(line), stage.stderr
+    assert "Traceback" not in stage.stderr and [p.name for p in tmp_path.iterdir()] == ["params.yaml"]
+    assert cli.main(["promote", "localizer", "--params", str(tmp_path / "params.yaml")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(line) and len(err.splitlines()) == 1
+
+
+def test_every_stage_script_runs_under_stage_main():
+    """stage_main is what checks params.yaml first and turns a user error into one line and exit 1."""
+    for script in sorted((REPO / "pipelines").glob("*.py")):
+        assert "@stage_main\ndef main(" in script.read_text(), f"{script.name}: main is not wrapped by stage_main"
 
 
 def test_missing_params_file_is_clear(tmp_path):
