@@ -125,7 +125,7 @@ class FullDisk:
 @dataclass(frozen=True)
 class Evaluate:
     baseline_contrast_cut: float  # the classical baseline calls pixels darker than this x quiet Sun sunspot
-    stara_thresholds: list  # STARA's top-hat thresholds (fractions of the disk-centre quiet Sun) tried on val
+    stara_thresholds: list[float]  # STARA's top-hat thresholds (fractions of the disk-centre quiet Sun) tried on val
     stara_arcsec_per_px: float  # STARA runs on the image binned to about this plate scale (its top-hat is costly)
 
 
@@ -265,12 +265,10 @@ def _profile_rules(name: str, profile: Profile) -> list[tuple[bool, str]]:
     where = f"profiles.{name}"
     return [
         (name.isidentifier(), f"{where}: a profile name is letters, digits and _ (it names files and metrics)"),
-        (_number(profile.arcsec_per_px) and 0.25 <= profile.arcsec_per_px <= 20,
-         f"{where}.arcsec_per_px must be a number in [0.25, 20]"),
-        (_number(profile.wavelength_nm) and 350 <= profile.wavelength_nm <= 1100,
-         f"{where}.wavelength_nm must be a continuum wavelength in [350, 1100] nm"),
+        (0.25 <= profile.arcsec_per_px <= 20, f"{where}.arcsec_per_px must be a number in [0.25, 20]"),
+        (350 <= profile.wavelength_nm <= 1100, f"{where}.wavelength_nm must be a continuum wavelength in [350, 1100] nm"),
         (profile.format in PROFILE_FORMATS, f"{where}.format must be one of {list(PROFILE_FORMATS)}"),
-        (_number(profile.photons) and profile.photons >= 0, f"{where}.photons must be a number >= 0"),
+        (profile.photons >= 0, f"{where}.photons must be a number >= 0"),
     ]
 
 
@@ -328,22 +326,20 @@ def _check(params: Params) -> None:
         (0 <= params.full_disk.overlap <= base.tile_size // 2,
          "full_disk.overlap must be in [0, base.tile_size / 2] pixels"),
         (0 < params.evaluate.baseline_contrast_cut < 1, "evaluate.baseline_contrast_cut must be in (0, 1)"),
-        (isinstance(params.evaluate.stara_thresholds, list) and len(params.evaluate.stara_thresholds) > 0
-         and all(_number(t) and 0 < t < 1
-                 for t in params.evaluate.stara_thresholds),
+        (len(params.evaluate.stara_thresholds) > 0 and all(0 < t < 1 for t in params.evaluate.stara_thresholds),
          "evaluate.stara_thresholds must be a non-empty list of numbers in (0, 1)"),
-        (_number(params.evaluate.stara_arcsec_per_px) and 0 <= params.evaluate.stara_arcsec_per_px <= 5,
+        (0 <= params.evaluate.stara_arcsec_per_px <= 5,
          "evaluate.stara_arcsec_per_px must be a number in [0, 5] (0: STARA on the image's own pixels)"),
         *(rule for name, profile in params.profiles.items() for rule in _profile_rules(name, profile)),
         (not _has_credentials(params.acquire.lasp.base_url),
          "acquire.lasp.base_url: credentials do not belong in params.yaml (it is in git and logged to MLflow); "
          "give the URL without user, password or token"),
-        (isinstance(params.register.gates, dict) and set(params.register.gates) <= set(MODEL_KINDS),
+        (set(params.register.gates) <= set(MODEL_KINDS),
          f"register.gates must map some of {list(MODEL_KINDS)} to their gates"),
         *((isinstance(gates, dict) and all(str(gate).startswith(("min_", "max_")) and isinstance(bound, (int, float))
                                            for gate, bound in gates.items()),
            f"register.gates.{kind}: each gate is min_<metric> or max_<metric> with a number")
-          for kind, gates in (params.register.gates.items() if isinstance(params.register.gates, dict) else [])),
+          for kind, gates in params.register.gates.items()),
     ]
     for ok, message in rules:
         if not ok:

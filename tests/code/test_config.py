@@ -60,6 +60,8 @@ def test_bad_params_are_named(tmp_path, change, message):
     (lambda p: p["acquire"].update(start_date=dt.date(2014, 1, 2)),
      r"acquire.start_date must be text, found date 2014-01-02 \(put it in quotes"),
     (lambda p: p["tile"]["split"].update(val=None), r"tile.split.val must be a number, found nothing$"),
+    (lambda p: p["evaluate"].update(stara_thresholds=[0.1, "x"]), r"stara_thresholds must be a list of numbers"),
+    (lambda p: p["register"].update(gates=[1]), r"register.gates must be a mapping, found list \[1\]$"),
 ])
 def test_wrong_types_are_one_line_naming_key_expected_and_found(tmp_path, change, message):
     with pytest.raises(ConfigError, match=message) as caught:
