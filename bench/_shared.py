@@ -9,9 +9,10 @@ from pathlib import Path
 
 import yaml
 
-from sunspotter import tiles, tracking
+from sunspotter.acquire.synth.archive import SynthConfig, write_archive
 from sunspotter.config import Params, Split
-from sunspotter.synth.archive import SynthConfig, write_archive
+from sunspotter.dataset import tiles
+from sunspotter.lifecycle import tracking
 
 
 def synthetic_archive(params: Params, n: int, prefix: str) -> Path:

@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _shared import OLD_COMMIT, old_builder, old_settings, synthetic_archive
-from sunspotter import dust_map, paths
-from sunspotter.config import load_params
-from sunspotter.inference import PREDICT_BATCH, FullDiskModel
-from sunspotter.solar_image import read_solar_image
 
+from sunspotter import paths
+from sunspotter.config import load_params
+from sunspotter.fulldisk.inference import PREDICT_BATCH, FullDiskModel
+from sunspotter.solar import dust_map
+from sunspotter.solar.solar_image import read_solar_image
 
 #: The tiles' overlap at 44301f9: a quarter tile.
 OLD_OVERLAP = 32

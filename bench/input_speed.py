@@ -20,13 +20,13 @@ from dataclasses import asdict
 
 import keras
 import tensorflow as tf
-
 from _shared import synthetic_archive, tile_archive
-from sunspotter import tiles
-from sunspotter.augment import Augmentation
+
 from sunspotter.config import MODEL_KINDS, load_params
+from sunspotter.dataset import stream, tiles
+from sunspotter.dataset.augment import Augmentation
 from sunspotter.models import BUILDERS
-from sunspotter.training import compile_model
+from sunspotter.training.fit import compile_model
 
 WARM_UP_BATCHES = 5
 TIMED_BATCHES = 60
@@ -60,7 +60,7 @@ def main(n: int) -> None:
           f"{params.base.tile_size}, {len(meta['channels'])} channel(s); {TIMED_BATCHES} batches timed")
     for kind in MODEL_KINDS:
         settings = params.train[kind]
-        ds = tiles.make_dataset(work / "tiles", "train", kind, settings.batch_size, shuffle=True,
+        ds = stream.make_dataset(work / "tiles", "train", kind, settings.batch_size, shuffle=True,
                                 seed=params.base.seed, positive_fraction=settings.positive_fraction,
                                 hard_negative_fraction=settings.hard_negative_fraction,
                                 augmentation=Augmentation.of(asdict(settings)))

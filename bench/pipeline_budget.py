@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from sunspotter import tracking
+from sunspotter.lifecycle import tracking
 
 BUDGET_MINUTES = 20
 STAGES = ("acquire", "validate_raw", "tile", "validate_tiles", "dust_map", "train-classifier", "train-localizer",

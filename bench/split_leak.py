@@ -15,8 +15,8 @@ import datetime as dt
 import json
 
 from sunspotter import paths
+from sunspotter.acquire.synth import regions
 from sunspotter.config import load_params
-from sunspotter.synth import regions
 
 #: Degrees from the central meridian within which a group is taken as seen (the limb foreshortens the rest away).
 VISIBLE_LON_DEG = 85.0

@@ -17,12 +17,14 @@ import sys
 import time
 
 from _shared import BENCH_SPLIT, synthetic_archive, tile_spec
-from sunspotter import pspt, tiles
+
 from sunspotter.config import load_params
+from sunspotter.dataset import tiles
+from sunspotter.io import pspt
 
 
 def _import_tiling_modules() -> None:
-    for module in ("tensorflow", "astropy.io.fits", "sunspotter.tiles", "sunspotter.classical"):
+    for module in ("tensorflow", "astropy.io.fits", "sunspotter.dataset.tiles", "sunspotter.solar.classical"):
         importlib.import_module(module)
 
 

@@ -28,13 +28,14 @@ import time
 from pathlib import Path
 
 import keras
-
 from _shared import OLD_COMMIT, old_builder, old_settings, synthetic_archive, tile_archive
-from sunspotter import tiles, tracking
-from sunspotter.augment import Augmentation
+
 from sunspotter.config import MODEL_KINDS, TrainModel, load_params
+from sunspotter.dataset import stream
+from sunspotter.dataset.augment import Augmentation
+from sunspotter.lifecycle import tracking
 from sunspotter.models import BUILDERS
-from sunspotter.training import compile_model
+from sunspotter.training.fit import compile_model
 
 #: The 44301f9 pipeline's fits (`dvc repro` of 2026-11-26, 36 days, 4448 train tiles): epochs run and steps
 #: per epoch. The classifier ran all 30 epochs (best epoch 26, patience 8); the localizer stopped after 16
@@ -65,11 +66,11 @@ class Trainer:
         self.batch_size = settings["batch_size"]
         self.model = compile_model(kind, build(tile_size, list(settings["filters"]), 1),
                                    settings["learning_rate"], settings["focal_gamma"])
-        stream = tiles.make_dataset(tiles_dir, "train", kind, self.batch_size, shuffle=True, seed=0,
-                                    positive_fraction=settings["positive_fraction"],
-                                    hard_negative_fraction=settings["hard_negative_fraction"],
-                                    augmentation=Augmentation.of(settings))
-        self.batches = iter(stream)
+        batches = stream.make_dataset(tiles_dir, "train", kind, self.batch_size, shuffle=True, seed=0,
+                                      positive_fraction=settings["positive_fraction"],
+                                      hard_negative_fraction=settings["hard_negative_fraction"],
+                                      augmentation=Augmentation.of(settings))
+        self.batches = iter(batches)
         self.times: list[float] = []
         self.steps(WARM_UP_STEPS)  # graph tracing and the stream's caches are one-offs
 

@@ -4,14 +4,16 @@ import datetime as dt
 
 import mlflow
 
-from sunspotter import paths, pspt, tracking
+from sunspotter import paths
+from sunspotter.acquire.gallery import write_gallery
 from sunspotter.config import Params, load_params
-from sunspotter.gallery import write_gallery
-from sunspotter.stage import stage_main
+from sunspotter.io import pspt
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.stage import stage_main
 
 
 def synthesise(params: Params) -> int:
-    from sunspotter.synth.archive import SynthConfig, write_archive
+    from sunspotter.acquire.synth.archive import SynthConfig, write_archive
 
     acquire = params.acquire
     config = SynthConfig(seed=params.base.seed, image_size=params.base.image_size, start_date=acquire.start_date,
@@ -20,15 +22,15 @@ def synthesise(params: Params) -> int:
 
 
 def download(params: Params) -> int:
-    from sunspotter import archive
+    from sunspotter.acquire import lasp
 
-    acquire, lasp = params.acquire, params.acquire.lasp
-    settings = archive.ArchiveSettings(base_url=lasp.base_url, max_request_bytes=int(lasp.max_request_mb * 1024**2),
-                                       timeout_s=lasp.timeout_s, max_retries=lasp.max_retries)
+    acquire, server = params.acquire, params.acquire.lasp
+    settings = lasp.ArchiveSettings(base_url=server.base_url, max_request_bytes=int(server.max_request_mb * 1024**2),
+                                    timeout_s=server.timeout_s, max_retries=server.max_retries)
     start = dt.date.fromisoformat(acquire.start_date)
     try:
-        manifest = archive.download(settings, start, start + dt.timedelta(days=acquire.n_days - 1), acquire.filters,
-                                    paths.RAW)
+        manifest = lasp.download(settings, start, start + dt.timedelta(days=acquire.n_days - 1), acquire.filters,
+                                 paths.RAW)
     finally:
         # Retry counts differ from run to run: kept out of data/raw so its DVC hash depends on the files alone.
         log = paths.RAW / pspt.DOWNLOAD_LOG_NAME

@@ -7,10 +7,11 @@ localizer's training run, so the UI compares them side by side.
 
 import mlflow
 
-from sunspotter import paths, tracking
-from sunspotter.baseline import evaluate_baseline
+from sunspotter import paths
 from sunspotter.config import load_params
-from sunspotter.stage import stage_main, write_json
+from sunspotter.evaluation.baseline import evaluate_baseline
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.stage import stage_main, write_json
 
 
 @stage_main

@@ -4,12 +4,15 @@ place on many days). Writes the map, its figures (metrics/dust_map.json) and a p
 import io
 from dataclasses import asdict
 
-from sunspotter import dust_map, paths, tiles, tracking
-from sunspotter.baseline import split_pairs
+from sunspotter import paths
 from sunspotter.config import load_params
-from sunspotter.pspt import atomic_write_bytes
-from sunspotter.solar_image import read_solar_image
-from sunspotter.stage import stage_main, write_json
+from sunspotter.dataset import tiles
+from sunspotter.dataset.frames import split_pairs
+from sunspotter.io.pspt import atomic_write_bytes
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.stage import stage_main, write_json
+from sunspotter.solar import dust_map
+from sunspotter.solar.solar_image import read_solar_image
 
 PICTURE = paths.REPORTS / "dust_map" / "dust_map.png"
 

@@ -13,16 +13,18 @@ from dataclasses import asdict
 import keras
 import mlflow
 
-from sunspotter import paths, tiles, tracking
-from sunspotter.baseline import conditions_of, split_pairs
+from sunspotter import paths
 from sunspotter.config import MODEL_KINDS, load_params
-from sunspotter.evaluation import dice_by_condition, score_split, split_metrics
-from sunspotter.full_disk_eval import (area_figure, frames_of, image_metrics, region_figures, region_metrics,
-                                      score_images)
-from sunspotter.inference import trained_full_disk_model
-from sunspotter.pspt import atomic_write_bytes
-from sunspotter.stage import stage_main, write_json
-from sunspotter.training import log_figures
+from sunspotter.dataset import tiles
+from sunspotter.dataset.frames import conditions_of, frames_of, split_pairs
+from sunspotter.evaluation.full_disk import area_figure, image_metrics, region_figures, region_metrics, score_images
+from sunspotter.evaluation.overlap import dice_by_condition
+from sunspotter.evaluation.tile_scores import score_split, split_metrics
+from sunspotter.fulldisk.inference import trained_full_disk_model
+from sunspotter.io.pspt import atomic_write_bytes
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.run_figures import log_figures
+from sunspotter.lifecycle.stage import stage_main, write_json
 
 
 @stage_main

@@ -13,14 +13,23 @@ from dataclasses import asdict
 import mlflow
 import pandas as pd
 
-from sunspotter import classical, paths, stara, tiles, tracking
+from sunspotter import paths
 from sunspotter.config import load_params
-from sunspotter.full_disk_eval import (image_metrics, large_region_metrics, mask_only, region_figures, region_metrics,
-                                      score_images)
-from sunspotter.inference import trained_full_disk_model
-from sunspotter.profiles import read_profile
-from sunspotter.pspt import atomic_write_bytes
-from sunspotter.stage import stage_main, write_json
+from sunspotter.dataset import tiles
+from sunspotter.dataset.frames import read_profile
+from sunspotter.evaluation.full_disk import (
+    image_metrics,
+    large_region_metrics,
+    mask_only,
+    region_figures,
+    region_metrics,
+    score_images,
+)
+from sunspotter.fulldisk.inference import trained_full_disk_model
+from sunspotter.io.pspt import atomic_write_bytes
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.stage import stage_main, write_json
+from sunspotter.solar import classical, stara
 
 REGION_TABLE = paths.METRICS / "profile_regions.csv"
 #: What goes to MLflow per profile and detector (the JSON has every bin): overall figures and region sizes.

@@ -1,16 +1,18 @@
 """Stage profiles: the test dates as other instruments record the Sun (params `profiles`), in data/profiles.
 
 One folder per profile with each test observation's frame in the profile's format, its mask (PSPT codes,
-FITS) and frames.csv listing them with date and observing conditions (``sunspotter.profiles``). Always the
+FITS) and frames.csv listing them with date and observing conditions (``sunspotter.acquire.profiles``). Always the
 synthetic Sun of acquire's settings: even with a real archive, no other telescope can re-observe its days.
 """
 
 import mlflow
 
-from sunspotter import paths, tiles, tracking
+from sunspotter import paths
+from sunspotter.acquire.profiles import write_profiles
 from sunspotter.config import load_params
-from sunspotter.profiles import write_profiles
-from sunspotter.stage import stage_main
+from sunspotter.dataset import tiles
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.stage import stage_main
 
 
 @stage_main

@@ -12,13 +12,15 @@ from dataclasses import asdict
 
 import mlflow
 
-from sunspotter import paths, tiles, tracking
+from sunspotter import paths
 from sunspotter.config import MODEL_KINDS, load_params
-from sunspotter.inference import trained_full_disk_model
-from sunspotter.model_card import model_card
-from sunspotter.registry import DATA_TAG, register_challenger
-from sunspotter.serving import log_full_disk_model, save_full_disk_model
-from sunspotter.stage import stage_main, write_json
+from sunspotter.dataset import tiles
+from sunspotter.fulldisk.inference import trained_full_disk_model
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.model_card import model_card
+from sunspotter.lifecycle.pyfunc import log_full_disk_model, save_full_disk_model
+from sunspotter.lifecycle.registry import DATA_TAG, register_challenger
+from sunspotter.lifecycle.stage import stage_main, write_json
 
 
 @stage_main

@@ -7,10 +7,12 @@ condition) as the localizer's training run and the contrast cut's, so the UI com
 
 import mlflow
 
-from sunspotter import paths, stara, tracking
-from sunspotter.baseline import DetectorScores, score_detector
+from sunspotter import paths
 from sunspotter.config import load_params
-from sunspotter.stage import stage_main, write_json
+from sunspotter.evaluation.baseline import DetectorScores, score_detector
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.stage import stage_main, write_json
+from sunspotter.solar import stara
 
 
 def _scored(threshold: float, arcsec_per_px: float, split: str) -> DetectorScores:

@@ -4,9 +4,11 @@ import json
 
 import mlflow
 
-from sunspotter import paths, tiles, tracking
+from sunspotter import paths
 from sunspotter.config import load_params
-from sunspotter.stage import stage_main
+from sunspotter.dataset import tiles
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.stage import stage_main
 
 
 def quarantined_observations() -> frozenset[str]:

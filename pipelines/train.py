@@ -4,11 +4,14 @@ import sys
 
 import pandas as pd
 
-from sunspotter import paths, tiles, tracking
+from sunspotter import paths
 from sunspotter.config import MODEL_KINDS, load_params
-from sunspotter.pspt import atomic_write_bytes
-from sunspotter.stage import stage_main, write_json
-from sunspotter.training import device_name, train
+from sunspotter.dataset import tiles
+from sunspotter.io.pspt import atomic_write_bytes
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.stage import stage_main, write_json
+from sunspotter.lifecycle.training_run import train_and_log
+from sunspotter.training.fit import device_name
 
 
 @stage_main
@@ -18,7 +21,7 @@ def main(kind: str) -> None:
     params = load_params()
     with tracking.stage_run("train", kind, tags={"device": device_name()}, system_metrics=True) as run:
         tracking.log_tiles_input(paths.TILES, tiles.read_index(paths.TILES))
-        result = train(kind, params, paths.TILES, paths.MODELS)
+        result = train_and_log(kind, params, paths.TILES, paths.MODELS)
         write_json(paths.METRICS / f"train_{kind}.json", result["metrics"])
         history = pd.DataFrame(result["history"]).rename_axis("epoch")
         atomic_write_bytes(paths.METRICS / f"history_{kind}.csv", history.to_csv().encode())

@@ -1,11 +1,12 @@
 """Stage validate_raw: check every raw image/mask pair with great-expectations before anything uses it."""
 
-from sunspotter import paths, tracking
 from dataclasses import asdict
 
+from sunspotter import paths
 from sunspotter.checks.raw import check_raw, quarantine
 from sunspotter.config import load_params
-from sunspotter.stage import conclude_validation, fresh_data_docs, stage_main
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.stage import conclude_validation, fresh_data_docs, stage_main
 
 
 @stage_main

@@ -1,9 +1,10 @@
 """Stage validate_tiles: check the tile shards and index with great-expectations before training."""
 
-from sunspotter import paths, tracking
+from sunspotter import paths
 from sunspotter.checks.tiles import check_tiles
 from sunspotter.config import load_params
-from sunspotter.stage import conclude_validation, fresh_data_docs, stage_main
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.stage import conclude_validation, fresh_data_docs, stage_main
 
 
 @stage_main

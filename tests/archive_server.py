@@ -1,6 +1,6 @@
 """A stand-in for the LASP PSPT archive, on 127.0.0.1, with scriptable fault injection.
 
-It speaks the protocol documented in :mod:`sunspotter.archive` (``/list`` and ``/files/<name>`` under a
+It speaks the protocol documented in :mod:`sunspotter.acquire.lasp` (``/list`` and ``/files/<name>`` under a
 base path) and serves a dict ``{name: bytes}``. Faults are drawn from a seeded ``random.Random`` (so a
 sequential client sees the same faults every run) or scripted per file, and are counted by kind.
 
@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from sunspotter import pspt
+from sunspotter.io import pspt
 
 #: Every fault the injector knows. ``redirect_same`` is harmless (a same-origin redirect the client follows).
 FAULT_KINDS = ("http_500", "http_503", "stall", "truncate", "reset", "wrong_size", "corrupt", "redirect_same")

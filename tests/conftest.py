@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sunspotter import tiles
+from sunspotter.acquire.synth.archive import SynthConfig, write_archive
 from sunspotter.config import Split, Synthetic
-from sunspotter.synth.archive import SynthConfig, write_archive
+from sunspotter.dataset import tiles
 
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 REPO = Path(__file__).resolve().parents[1]

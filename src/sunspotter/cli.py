@@ -12,7 +12,7 @@ DEFAULT_MODEL = "models:/sunspot-localizer@champion"
 
 
 def _promote(args) -> int:
-    from sunspotter.registry import RegistryError, promote
+    from sunspotter.lifecycle.registry import RegistryError, promote
 
     register = load_params(args.params).register
     names = {"classifier": register.classifier, "localizer": register.localizer}
@@ -31,8 +31,8 @@ def _promote(args) -> int:
 
 
 def _gallery(args) -> int:
-    from sunspotter.gallery import write_gallery
-    from sunspotter.pspt import PSPTFileError
+    from sunspotter.acquire.gallery import write_gallery
+    from sunspotter.io.pspt import PSPTFileError
 
     try:
         print(write_gallery(args.raw_dir, args.output, args.filter, args.n))
@@ -43,9 +43,10 @@ def _gallery(args) -> int:
 
 
 def _predict(args) -> int:
-    from sunspotter import dust_map, pspt
-    from sunspotter.predict import predict_files
-    from sunspotter.serving import load_full_disk_model
+    from sunspotter.fulldisk.predict import predict_files
+    from sunspotter.io import pspt
+    from sunspotter.lifecycle.pyfunc import load_full_disk_model
+    from sunspotter.solar import dust_map
 
     try:
         model = load_full_disk_model(args.model)
@@ -69,7 +70,7 @@ def _predict(args) -> int:
 
 
 def _figures(args) -> int:
-    from sunspotter import figures
+    from sunspotter.evaluation import figures
 
     try:
         print(f"{figures.write(args.root)}: figures block rewritten from {', '.join(figures.SOURCES)}")

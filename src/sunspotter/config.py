@@ -119,7 +119,7 @@ class DustMapParams:
 class FullDisk:
     overlap: int      # pixels shared by neighbouring tiles over a whole image (their predictions are blended)
     edge_grow: float  # a pixel touching a called spot joins it if darker than this x its surroundings ...
-    edge_trim: float  # ... and a called pixel stays only if darker than this x them (sunspotter.edges)
+    edge_trim: float  # ... and a called pixel stays only if darker than this x them (sunspotter.solar.edges)
 
 
 @dataclass(frozen=True)

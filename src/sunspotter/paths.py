@@ -4,10 +4,12 @@ from pathlib import Path
 
 RAW = Path("data/raw")
 TILES = Path("data/tiles")
-#: Where dust sits on the archive's detector (sunspotter.dust_map); the full-disk localizer carries it.
+#: Where dust sits on the archive's detector (sunspotter.solar.dust_map); the full-disk localizer carries it.
 DUST_MAP = Path("data/dust_map.fits.gz")
-#: The test dates as other instruments record the Sun, one folder per profile (sunspotter.profiles).
+#: The test dates as other instruments record the Sun, one folder per profile (sunspotter.acquire.profiles).
 PROFILES = Path("data/profiles")
+#: Each profile folder's list of frames (observation, date, image, mask, conditions).
+PROFILE_MANIFEST = "frames.csv"
 MODELS = Path("models")
 METRICS = Path("metrics")
 REPORTS = Path("reports")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sunspotter import archive
-from sunspotter.archive import ArchiveError, ArchiveSettings, DownloadError, UnsafeArchiveError
+from sunspotter.acquire import lasp
+from sunspotter.acquire.lasp import ArchiveError, ArchiveSettings, DownloadError, UnsafeArchiveError
 from tests.archive_server import FAULT_KINDS, ArchiveServer, FaultInjector, make_files
 
 START, END = date(2014, 1, 2), date(2014, 1, 5)
@@ -33,13 +33,13 @@ def assert_same_files(out: Path, files: dict[str, bytes]) -> None:
 def test_happy_path_downloads_pairs_and_a_rerun_downloads_nothing(tmp_path):
     files = make_files(days=4, filters="RBM", seed=1)
     with ArchiveServer(files) as server:
-        manifest = archive.download(settings(server), START, END, ["R", "B"], tmp_path, progress=False)
+        manifest = lasp.download(settings(server), START, END, ["R", "B"], tmp_path, progress=False)
         first_manifest = (tmp_path / "manifest.json").read_bytes()
         assert len(server.file_requests()) > len(files), "files above 64 KB come in several requests"
         assert all(r.range and r.range.startswith("bytes=") for r in server.file_requests())
 
         n_requests = len(server.requests)
-        again = archive.download(settings(server), START, END, ["R", "B"], tmp_path, progress=False)
+        again = lasp.download(settings(server), START, END, ["R", "B"], tmp_path, progress=False)
         assert len(server.requests) == n_requests + 3, "a rerun only lists (R, B, M)"
 
     assert_same_files(tmp_path, files)
@@ -61,14 +61,14 @@ def test_happy_path_downloads_pairs_and_a_rerun_downloads_nothing(tmp_path):
     assert "retries" not in document
     log = json.loads((tmp_path / "download_log.json").read_text())
     assert log["already_present"] == sorted(files) and log["error"] is None
-    assert set(log["retries"]) == set(archive.RETRY_KINDS)
+    assert set(log["retries"]) == set(lasp.RETRY_KINDS)
 
 
 def test_survives_over_a_hundred_faults_of_every_kind(tmp_path, capsys):
     files = make_files(days=16, filters="RKM", seed=2)
     faults = FaultInjector(rate=0.5, kinds=FAULT_KINDS, seed=3, stall_s=0.6)
     with ArchiveServer(files, faults) as server:
-        manifest = archive.download(settings(server, timeout_s=0.25, max_retries=30), date(2014, 1, 1),
+        manifest = lasp.download(settings(server, timeout_s=0.25, max_retries=30), date(2014, 1, 1),
                                     date(2014, 1, 31), ["R", "K"], tmp_path, progress=False)
     counts = dict(faults.counts)
     with capsys.disabled():
@@ -95,7 +95,7 @@ def test_resumes_a_partial_file_and_asks_only_for_the_rest(tmp_path):
     name = "20140102.1800.HW.R.P.rdc.fits.gz"
     (tmp_path / f".{name}.part").write_bytes(files[name][:100_000])  # an earlier run stopped here
     with ArchiveServer(files) as server:
-        archive.download(settings(server), START, START, ["R"], tmp_path, progress=False)
+        lasp.download(settings(server), START, START, ["R"], tmp_path, progress=False)
         ranges = server.ranges_for(name)
     assert ranges == ["bytes=100000-165535", "bytes=165536-199999"]
     assert_same_files(tmp_path, files)
@@ -107,7 +107,7 @@ def test_an_interrupted_request_continues_where_the_bytes_stopped(tmp_path):
     faults = FaultInjector(seed=6)
     faults.script(name, ["truncate", None, "stall", None, "reset"])
     with ArchiveServer(files, faults) as server:
-        archive.download(settings(server, timeout_s=0.2), START, START, ["R"], tmp_path, progress=False)
+        lasp.download(settings(server, timeout_s=0.2), START, START, ["R"], tmp_path, progress=False)
     requests = server.file_requests(name)
     spans = [tuple(int(x) for x in r.range.removeprefix("bytes=").split("-")) for r in requests]
     # Each request starts exactly where the bytes received so far end: nothing is asked for twice.
@@ -126,7 +126,7 @@ def test_gives_up_naming_the_file_and_keeps_completed_files(tmp_path):
     faults.always(doomed, "http_503")
     with ArchiveServer(files, faults) as server:
         with pytest.raises(DownloadError, match=rf"{doomed}: gave up after 3 retries.*HTTP 503") as caught:
-            archive.download(settings(server), START, END, ["R"], tmp_path, progress=False)
+            lasp.download(settings(server), START, END, ["R"], tmp_path, progress=False)
         assert len(server.file_requests(doomed)) == 4
     assert caught.value.name == doomed
     for done in ("20140102.1800.HW.M.P.rdc.fits.gz", "20140102.1800.HW.R.P.rdc.fits.gz"):
@@ -144,7 +144,7 @@ def test_a_size_that_never_matches_fails_with_the_rule(tmp_path):
     faults.always(name, "wrong_size")
     with ArchiveServer(files, faults) as server:
         with pytest.raises(DownloadError, match=rf"{name}: gave up.*size of \d+ bytes, the listing gives"):
-            archive.download(settings(server), START, START, ["R"], tmp_path, progress=False)
+            lasp.download(settings(server), START, START, ["R"], tmp_path, progress=False)
     assert not (tmp_path / name).exists()
 
 
@@ -154,7 +154,7 @@ def test_a_client_error_is_not_retried(tmp_path):
     listed = {"R": [{"name": name, "size": len(files.pop(name))}]}  # listed, but the server answers 404
     with ArchiveServer(files, extra_entries=listed) as server:
         with pytest.raises(DownloadError, match=rf"{name}: HTTP 404 Not Found \(client errors are not retried\)"):
-            archive.download(settings(server), START, START, ["R"], tmp_path, progress=False)
+            lasp.download(settings(server), START, START, ["R"], tmp_path, progress=False)
         assert len(server.file_requests(name)) == 1
 
 
@@ -166,7 +166,7 @@ def test_refuses_listing_names_that_could_escape(tmp_path, bad):
     out = tmp_path / "out"
     with ArchiveServer(files, extra_entries={"R": [{"name": bad, "size": 10}]}) as server:
         with pytest.raises(UnsafeArchiveError, match="refusing archive file name"):
-            archive.download(settings(server), START, START, ["R"], out, progress=False)
+            lasp.download(settings(server), START, START, ["R"], out, progress=False)
         assert server.file_requests() == [], "nothing is fetched once the listing is refused"
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["download_log.json"]
 
@@ -177,7 +177,7 @@ def test_refuses_a_redirect_to_another_host_or_port(tmp_path):
         for target in (elsewhere.base_url, elsewhere.base_url.replace("127.0.0.1", "127.0.0.2")):
             with ArchiveServer(files, redirect_files_to=target) as server:
                 with pytest.raises(UnsafeArchiveError, match="refusing redirect to .* leaves the archive"):
-                    archive.download(settings(server), START, START, ["R"], tmp_path, progress=False)
+                    lasp.download(settings(server), START, START, ["R"], tmp_path, progress=False)
         assert elsewhere.requests == [], "the other server was never contacted"
     assert not list(tmp_path.glob("*.gz"))
 
@@ -194,7 +194,7 @@ def test_unpaired_files_are_reported_not_dropped(tmp_path):
     del files["20140103.1800.HW.M.P.rdc.fits.gz"]  # an image without its mask
     del files["20140104.1800.HW.R.P.rdc.fits.gz"]  # a mask without its image
     with ArchiveServer(files, with_md5=False) as server:
-        manifest = archive.download(settings(server), START, END, ["R"], tmp_path, progress=False)
+        manifest = lasp.download(settings(server), START, END, ["R"], tmp_path, progress=False)
     skipped = json.loads((tmp_path / "manifest.json").read_text())["skipped"]
     assert skipped == [
         {"name": "20140103.1800.HW.R.P.rdc.fits.gz", "observation": "20140103.1800", "filter": "R",
@@ -211,7 +211,7 @@ def test_a_wrong_file_under_the_final_name_is_downloaded_again(tmp_path):
     name = "20140102.1800.HW.R.P.rdc.fits.gz"
     (tmp_path / name).write_bytes(b"not the archive's bytes")
     with ArchiveServer(files) as server:
-        manifest = archive.download(settings(server), START, START, ["R"], tmp_path, progress=False)
+        manifest = lasp.download(settings(server), START, START, ["R"], tmp_path, progress=False)
     assert name in manifest.downloaded
     assert_same_files(tmp_path, files)
 
@@ -219,6 +219,6 @@ def test_a_wrong_file_under_the_final_name_is_downloaded_again(tmp_path):
 def test_rejects_bad_arguments(tmp_path):
     with ArchiveServer({}) as server:
         with pytest.raises(ValueError, match="filters must be among"):
-            archive.download(settings(server), START, END, ["M"], tmp_path, progress=False)
+            lasp.download(settings(server), START, END, ["M"], tmp_path, progress=False)
         with pytest.raises(ValueError, match="after end"):
-            archive.download(settings(server), END, START, ["R"], tmp_path, progress=False)
+            lasp.download(settings(server), END, START, ["R"], tmp_path, progress=False)

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from sunspotter.augment import Augmentation, augmented
+from sunspotter.dataset.augment import Augmentation, augmented
 
 SIZE = 8
 
@@ -90,7 +90,7 @@ def test_seeing_blurs_about_half_the_images_and_never_the_mask():
 
 
 def test_seeing_of_a_flat_tile_leaves_it_flat_to_its_edges():
-    from sunspotter.augment import seeing
+    from sunspotter.dataset.augment import seeing
 
     flat = tf.ones((16, 16, 2))
     assert np.allclose(seeing(flat, tf.constant(2.0), 7).numpy(), 1.0, atol=1e-5)
@@ -108,7 +108,7 @@ def _disk_edge_tiles(n: int):
 
 
 def test_quicklooks_are_coarser_some_jpeg_and_the_mask_stays_sharp():
-    from sunspotter.augment import quicklook
+    from sunspotter.dataset.augment import quicklook
 
     images, masks = _disk_edge_tiles(64)
     plain = Augmentation()
@@ -134,7 +134,7 @@ def test_quicklooks_are_coarser_some_jpeg_and_the_mask_stays_sharp():
 
 
 def test_contrast_power_keeps_the_quiet_sun_and_the_sky():
-    from sunspotter.augment import contrast_power
+    from sunspotter.dataset.augment import contrast_power
 
     contrasts = tf.constant([[[0.0], [-0.01], [1.0], [0.25]]], tf.float32)
     darker = contrast_power(contrasts, tf.constant(1.2)).numpy().ravel()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sunspotter import catalog
-from sunspotter.solar_image import SolarImage
+from sunspotter.solar import catalog
+from sunspotter.solar.solar_image import SolarImage
 
 SIZE, RADIUS, CENTRE = 1024, 480.0, 511.5
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sunspotter import catalog, dust_map, pspt
-from sunspotter.inference import FullDiskModel
-from sunspotter.predict import predict_files
-from sunspotter.solar_image import read_solar_image
-
+from sunspotter.fulldisk.inference import FullDiskModel
+from sunspotter.fulldisk.predict import predict_files
+from sunspotter.io import pspt
+from sunspotter.solar import catalog, dust_map
+from sunspotter.solar.solar_image import apparent_radius_arcsec, read_solar_image
 from tests.code.test_full_disk import CENTRE, DATE, RADIUS, contrast_model, picture_file, pspt_file, sun
-from sunspotter.solar_image import apparent_radius_arcsec
 
 SPECK = (CENTRE[0] - 80.0, CENTRE[1] - 30.0, 5.0)  # x, y, radius (px): fixed on the detector
 
@@ -97,7 +96,7 @@ def test_the_map_round_trips_and_another_file_is_a_clear_error(tmp_path, dust_at
 
 @pytest.fixture
 def saved_with_dust(tmp_path, dust_at_speck):
-    from sunspotter.serving import save_full_disk_model
+    from sunspotter.lifecycle.pyfunc import save_full_disk_model
 
     model = FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=apparent_radius_arcsec(DATE) / RADIUS,
                           dust_map=dust_at_speck)
@@ -111,7 +110,7 @@ def test_the_served_model_carries_its_dust_map(tmp_path, saved_with_dust, dust_a
     import mlflow
     import pandas as pd
 
-    from sunspotter.serving import load_full_disk_model
+    from sunspotter.lifecycle.pyfunc import load_full_disk_model
 
     assert np.array_equal(load_full_disk_model(str(saved_with_dust)).dust_map.dusty, dust_at_speck.dusty)
     image = pspt_file(tmp_path / "20140105.1800.HW.R.P.rdc.fits.gz", with_speck(sun()))

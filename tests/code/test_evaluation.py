@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from sunspotter.evaluation import PixelOverlap, classifier_metrics
+from sunspotter.evaluation.overlap import PixelOverlap
+from sunspotter.evaluation.tile_scores import classifier_metrics
 
 
 def test_classifier_metrics_on_known_answers():
@@ -24,7 +25,7 @@ def test_pixel_dice_and_iou_are_pooled_over_tiles():
 
 
 def test_threshold_is_chosen_where_f1_is_best():
-    from sunspotter.evaluation import ScoreHistogram
+    from sunspotter.evaluation.tile_scores import ScoreHistogram
 
     histogram = ScoreHistogram()
     # Positives score 0.30-0.39, negatives 0.10-0.19 and one at 0.35: any cut in (0.19, 0.30] is perfect
@@ -40,7 +41,7 @@ def test_threshold_is_chosen_where_f1_is_best():
 
 
 def test_threshold_f1_equals_pixel_dice():
-    from sunspotter.evaluation import ScoreHistogram
+    from sunspotter.evaluation.tile_scores import ScoreHistogram
 
     rng = np.random.default_rng(0)
     truth = rng.random((4, 16, 16)) < 0.1
@@ -54,7 +55,7 @@ def test_threshold_f1_equals_pixel_dice():
 
 
 def test_dice_by_condition_pools_frames_and_groups_the_hard_ones():
-    from sunspotter.evaluation import dice_by_condition
+    from sunspotter.evaluation.overlap import dice_by_condition
 
     def overlap(hit, truth, guess):
         o = PixelOverlap()
@@ -73,7 +74,7 @@ def test_dice_by_condition_pools_frames_and_groups_the_hard_ones():
 def test_frame_conditions_from_synthetic_header_keys():
     from astropy.io import fits
 
-    from sunspotter.pspt import frame_conditions, main_condition
+    from sunspotter.io.pspt import frame_conditions, main_condition
 
     header = fits.Header({"SYNDUST": True, "SYNCLOUD": 0.2, "SYNBADSE": False})
     assert frame_conditions(header) == ["dust", "cloud"]
@@ -86,7 +87,7 @@ def test_frame_conditions_from_synthetic_header_keys():
 
 def test_classifier_threshold_separates_scores_squeezed_into_one_bin():
     """Batch norm can push every tile's score above 0.995: the cut must still fall between the classes."""
-    from sunspotter.evaluation import best_f1_threshold
+    from sunspotter.evaluation.tile_scores import best_f1_threshold
 
     truth = np.array([0, 0, 0, 1, 1])
     score = np.array([0.9951, 0.9952, 0.9953, 0.9971, 0.9972])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sunspotter import figures
+from sunspotter.evaluation import figures
 from tests.conftest import REPO
 
 

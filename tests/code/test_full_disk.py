@@ -12,12 +12,13 @@ import pytest
 from astropy.io import fits
 from PIL import Image, ImageDraw
 
-from sunspotter import catalog, pspt
-from sunspotter.classical import CONTRAST_CUT
-from sunspotter.disk_fit import fit_disk
-from sunspotter.inference import FullDiskModel
-from sunspotter.predict import predict_files
-from sunspotter.solar_image import SolarImageError, apparent_radius_arcsec, read_solar_image
+from sunspotter.fulldisk.inference import FullDiskModel
+from sunspotter.fulldisk.predict import predict_files
+from sunspotter.io import pspt
+from sunspotter.solar import catalog
+from sunspotter.solar.classical import CONTRAST_CUT
+from sunspotter.solar.disk_fit import fit_disk
+from sunspotter.solar.solar_image import SolarImageError, apparent_radius_arcsec, read_solar_image
 
 DATE = dt.datetime(2014, 1, 5, 18, 0)
 SIZE, RADIUS = 512, 200.0

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from sunspotter import pspt
-from sunspotter.predict import predict_files
+from sunspotter.fulldisk.predict import predict_files
+from sunspotter.io import pspt
 from tests.code.test_full_disk import model, pspt_file, sun  # noqa: F401  (model is a fixture)
 
 #: Address space the reader gets in the bomb test: the bomb decompresses to 2 GiB.

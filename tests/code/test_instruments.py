@@ -7,12 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sunspotter import catalog, pspt
+from sunspotter.acquire.synth import instruments, photometry
+from sunspotter.acquire.synth.archive import Archive, render_observation
 from sunspotter.config import Profile
-from sunspotter.profiles import read_profile
-from sunspotter.solar_image import as_red_contrast, read_solar_image
-from sunspotter.synth import instruments, photometry
-from sunspotter.synth.archive import Archive, render_observation
+from sunspotter.dataset.frames import read_profile
+from sunspotter.io import pspt
+from sunspotter.solar import catalog
+from sunspotter.solar.solar_image import as_red_contrast, read_solar_image
 from tests.conftest import TINY
 
 # The tiny archive is 256 px, 8 arcsec per pixel: profiles twice as fine and twice as coarse.
@@ -100,8 +101,8 @@ def test_written_frames_read_back_with_their_geometry_and_masks(tmp_path, profil
 
 
 def test_profile_manifest_lists_frames_with_their_conditions(tmp_path):
+    from sunspotter.acquire.profiles import write_profiles
     from sunspotter.config import load_params
-    from sunspotter.profiles import write_profiles
     from tests.conftest import REPO
 
     params = load_params(REPO / "params.yaml")

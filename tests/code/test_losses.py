@@ -1,6 +1,5 @@
 """The training losses: focal cross-entropy weighs hard cases more; Dice + cross-entropy punishes missed spots."""
 
-import keras
 import numpy as np
 import pytest
 
@@ -46,8 +45,8 @@ def test_unlabelled_pixels_cost_nothing_and_score_nothing():
     its gradient is zero."""
     import tensorflow as tf
 
+    from sunspotter.io.pspt import UNLABELLED
     from sunspotter.models.losses import DiceScore
-    from sunspotter.pspt import UNLABELLED
 
     mask = np.zeros((1, 8, 8, 1), np.float32)
     mask[0, 2:5, 2:5] = 1.0

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from sunspotter import pspt
+from sunspotter.io import pspt
 
 
 def test_file_names_round_trip():
@@ -56,7 +56,7 @@ def test_a_killed_writer_never_leaves_a_partial_file(tmp_path):
     pspt.atomic_write_bytes(target, b"a" * size)
     child = subprocess.Popen([sys.executable, "-c", f"""
 from pathlib import Path
-from sunspotter.pspt import atomic_write_bytes
+from sunspotter.io.pspt import atomic_write_bytes
 print("ready", flush=True)
 for i in range(1000):
     atomic_write_bytes(Path({str(target)!r}), (b"b" if i % 2 == 0 else b"c") * {size})

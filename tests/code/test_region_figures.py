@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sunspotter import catalog, full_disk_eval
+from sunspotter.evaluation import full_disk
+from sunspotter.solar import catalog
 from tests.code.test_catalog import disk_image, spots_at
 
 
 def region_hits(image, truth, guess):
-    return full_disk_eval.region_hits(*catalog.listed_regions(image, truth), *catalog.listed_regions(image, guess))
+    return full_disk.region_hits(*catalog.listed_regions(image, truth), *catalog.listed_regions(image, guess))
 
 
 def test_found_regions_false_alarms_and_their_bins():
@@ -24,7 +25,7 @@ def test_found_regions_false_alarms_and_their_bins():
     assert len(true) == 3 and true["hit"].sum() == 2  # the small spot's speck is under the listing limit
     assert len(predicted) == 3 and predicted["hit"].sum() == 2
 
-    table = full_disk_eval.region_figures(hits.assign(observation="a"), {"a": ["dust", "cloud"]})
+    table = full_disk.region_figures(hits.assign(observation="a"), {"a": ["dust", "cloud"]})
     by_condition = table[table["dimension"] == "condition"].set_index("bin")
     # A frame's regions count under each of its conditions, and once under "hard" for them all.
     assert list(by_condition.index) == ["cloud", "dust", "hard"] and by_condition.loc["hard", "true_regions"] == 3
@@ -38,11 +39,11 @@ def test_found_regions_false_alarms_and_their_bins():
 def test_nothing_called_is_no_precision_and_no_recall():
     image = disk_image()
     hits = region_hits(image, spots_at((0, 0), radius_deg=1.5), np.zeros((1024, 1024), np.uint8))
-    table = full_disk_eval.region_figures(hits.assign(observation="a"), {"a": ["clean"]})
+    table = full_disk.region_figures(hits.assign(observation="a"), {"a": ["clean"]})
     clean = table[table["bin"] == "clean"].iloc[0]
     assert clean["recall"] == 0.0 and clean["predicted_regions"] == 0 and np.isnan(clean["precision"])
     assert "hard" not in set(table["bin"])  # no hard frame, no hard bin
-    metrics = full_disk_eval.region_metrics(hits.assign(observation="a"), {"a": ["clean"]})
+    metrics = full_disk.region_metrics(hits.assign(observation="a"), {"a": ["clean"]})
     assert metrics["test_region_recall"] == 0.0 and metrics["test_region_precision"] == 1.0  # nothing called wrongly
     assert "test_region_precision_condition_clean" not in metrics
 
@@ -53,12 +54,12 @@ def test_large_regions_recall_and_false_regions_per_image():
     truth = spots_at(big, other_big, radius_deg=3.0)
     guess = spots_at(big, (30, -40), radius_deg=3.0) | spots_at((0, 60), radius_deg=0.7)  # one big, two false
     hits = region_hits(image, truth, guess)
-    assert hits.loc[hits["side"] == "true", "area_msh"].min() >= full_disk_eval.LARGE_REGION_MSH
-    metrics = full_disk_eval.large_region_metrics(hits, images=2)
+    assert hits.loc[hits["side"] == "true", "area_msh"].min() >= full_disk.LARGE_REGION_MSH
+    metrics = full_disk.large_region_metrics(hits, images=2)
     assert metrics["test_region_recall_100_and_up"] == 0.5
     assert metrics["test_false_regions_per_image"] == 1.0  # two false regions over two images
     small_false = hits[(hits["side"] == "predicted") & ~hits["hit"]]["area_msh"].min()
-    assert small_false < full_disk_eval.LARGE_REGION_MSH and metrics["test_false_regions_per_image_100_and_up"] == 0.5
+    assert small_false < full_disk.LARGE_REGION_MSH and metrics["test_false_regions_per_image_100_and_up"] == 0.5
 
 
 def test_each_true_region_gets_the_area_measured_on_it():
@@ -72,9 +73,9 @@ def test_each_true_region_gets_the_area_measured_on_it():
     measured = dict(zip(true["hit"], true["measured_msh"] / true["area_msh"]))
     assert measured[False] == 0.0
     assert measured[True] == pytest.approx(1.44, rel=0.08)  # (2.4 / 2.0) squared
-    table = full_disk_eval.region_figures(hits.assign(observation="a"), {"a": ["clean"]})
+    table = full_disk.region_figures(hits.assign(observation="a"), {"a": ["clean"]})
     clean = table[table["bin"] == "clean"].iloc[0]
     assert clean["area_error_median"] == pytest.approx((1.0 + 0.44) / 2, rel=0.1)
     assert clean["area_bias_median"] == pytest.approx((-1.0 + 0.44) / 2, rel=0.2)
-    metrics = full_disk_eval.region_metrics(hits.assign(observation="a"), {"a": ["clean"]})
+    metrics = full_disk.region_metrics(hits.assign(observation="a"), {"a": ["clean"]})
     assert metrics["test_region_area_error_condition_clean"] == clean["area_error_median"]

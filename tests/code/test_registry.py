@@ -10,10 +10,10 @@ import time
 import mlflow
 import pytest
 
-from sunspotter import tracking
 from sunspotter.cli import main as cli_main
-from sunspotter.model_card import model_card
-from sunspotter.registry import DATA_TAG, PromotionRefused, gate_failures, promote, register_challenger
+from sunspotter.lifecycle import tracking
+from sunspotter.lifecycle.model_card import model_card
+from sunspotter.lifecycle.registry import DATA_TAG, PromotionRefused, gate_failures, promote, register_challenger
 
 NAME = "sunspot-classifier"
 GATES = {"min_test_f1": 0.9, "min_test_roc_auc": 0.95}

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sunspotter.inference import FullDiskModel
-from sunspotter.serving import load_full_disk_model, save_full_disk_model
-from tests.local_servers import free_port, wait_until_answering
+from sunspotter.fulldisk.inference import FullDiskModel
+from sunspotter.lifecycle.pyfunc import load_full_disk_model, save_full_disk_model
+from sunspotter.solar.solar_image import apparent_radius_arcsec
 from tests.code.test_full_disk import DATE, RADIUS, contrast_model, pspt_file, sun
-from sunspotter.solar_image import apparent_radius_arcsec
+from tests.local_servers import free_port, wait_until_answering
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sunspotter import classical, pspt, stara
-from sunspotter.baseline import score_detector
-from sunspotter.solar_image import SolarImage, read_solar_image
+from sunspotter.evaluation.baseline import score_detector
+from sunspotter.io import pspt
+from sunspotter.solar import classical, stara
+from sunspotter.solar.solar_image import SolarImage, read_solar_image
 
 
 @pytest.fixture(scope="module")

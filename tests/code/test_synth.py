@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from sunspotter import pspt
-from sunspotter.synth import photometry
-from sunspotter.synth.archive import Archive, render_observation, write_observation
+from sunspotter.acquire.synth import photometry
+from sunspotter.acquire.synth.archive import Archive, render_observation, write_observation
+from sunspotter.io import pspt
 from tests.conftest import TINY
 
 ARCHIVE = Archive.create(TINY)

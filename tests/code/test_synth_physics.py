@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from sunspotter import classical, pspt
+from sunspotter.acquire.synth import observing, photometry, regions
+from sunspotter.acquire.synth.archive import Archive, SynthConfig, render_observation
 from sunspotter.config import Synthetic
-from sunspotter.synth import observing, photometry, regions
-from sunspotter.synth.archive import Archive, SynthConfig, render_observation
+from sunspotter.io import pspt
+from sunspotter.solar import classical
 
 CLEAR = Synthetic(observation_time="1800", cycle_phase=1.0, dust_rate=0.0, cloud_rate=0.0, bad_seeing_rate=0.0)
 

@@ -50,7 +50,7 @@ def server(tmp_path):
 def test_stage_logs_to_a_live_server(server, monkeypatch):
     import mlflow
 
-    from sunspotter import tracking
+    from sunspotter.lifecycle import tracking
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
     with tracking.stage_run("probe") as run:
@@ -79,7 +79,7 @@ def test_metrics_logged_while_the_server_restarts_are_kept(server, monkeypatch):
 
     import mlflow
 
-    from sunspotter import tracking
+    from sunspotter.lifecycle import tracking
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
     with tracking.stage_run("probe") as run:

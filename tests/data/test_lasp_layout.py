@@ -2,7 +2,11 @@
 
 from datetime import date
 
-from sunspotter import archive, pspt, tiles
+from sunspotter.acquire import lasp
+
+from sunspotter.dataset import tiles
+
+from sunspotter.io import pspt
 from sunspotter.checks.raw import check_raw
 from tests.archive_server import ArchiveServer
 
@@ -11,8 +15,8 @@ def test_downloaded_archive_is_the_synthetic_one_to_the_pipeline(tiny_archive, t
     served = {p.name: p.read_bytes() for p in tiny_archive.iterdir() if p.name.endswith(".fits.gz")}
     out = tmp_path / "raw"
     with ArchiveServer(served) as server:
-        settings = archive.ArchiveSettings(server.base_url, max_request_bytes=32 * 1024, timeout_s=5, backoff_s=0.001)
-        archive.download(settings, date(2014, 1, 2), date(2014, 1, 7), ["R", "K"], out, progress=False)
+        settings = lasp.ArchiveSettings(server.base_url, max_request_bytes=32 * 1024, timeout_s=5, backoff_s=0.001)
+        lasp.download(settings, date(2014, 1, 2), date(2014, 1, 7), ["R", "K"], out, progress=False)
     assert {p.name for p in out.glob("*.fits.gz")} == set(served)
     assert (out / pspt.MANIFEST_NAME).exists()
     outcome, _, _ = check_raw(out, ["R", "K"], 256)

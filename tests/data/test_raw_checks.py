@@ -7,8 +7,8 @@ import shutil
 import numpy as np
 import pytest
 
-from sunspotter import pspt
-from sunspotter import tiles
+from sunspotter.io import pspt
+from sunspotter.dataset import tiles
 from sunspotter.checks.raw import check_raw, quarantine
 from tests.code.test_hostile_files import card, gzip_bomb, header_only
 

@@ -1,7 +1,7 @@
 """The tile suite passes good tiles and names the tiles that break a rule."""
 
 
-from sunspotter import tiles
+from sunspotter.dataset import tiles
 from sunspotter.checks.tiles import check_tiles
 
 

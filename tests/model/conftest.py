@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from sunspotter import paths
+from sunspotter.acquire.synth.geometry import PSPT_IMAGE_SIZE, PSPT_PLATE_SCALE
 from sunspotter.config import load_params
-from sunspotter.inference import FullDiskModel, trained_full_disk_model
-from sunspotter.synth.geometry import PSPT_IMAGE_SIZE, PSPT_PLATE_SCALE
+from sunspotter.fulldisk.inference import FullDiskModel, trained_full_disk_model
 
 MODEL_VARIABLE = "SUNSPOTTER_MODEL"
 MODES = ("pipeline", "small")

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from sunspotter import dust_map, tiles
-from sunspotter.baseline import split_pairs
+from sunspotter.acquire.synth.archive import SynthConfig, write_archive
 from sunspotter.config import Params, Split, Synthetic, load_params
-from sunspotter.inference import FullDiskModel, trained_full_disk_model
-from sunspotter.solar_image import read_solar_image
-from sunspotter.synth.archive import SynthConfig, write_archive
+from sunspotter.dataset import tiles
+from sunspotter.dataset.frames import split_pairs
+from sunspotter.fulldisk.inference import FullDiskModel, trained_full_disk_model
+from sunspotter.solar import dust_map
+from sunspotter.solar.solar_image import read_solar_image
 from tests.conftest import REPO
 
 #: Solar maximum (many spots on every frame), dust on every frame (the map needs min_frames dusty ones) and
@@ -66,13 +67,13 @@ def _train(params: Params, tiles_dir: Path, models: Path, workdir: Path) -> floa
     """training.train in a throwaway MLflow store (it logs into the active run); the threshold chosen on val."""
     import mlflow
 
-    from sunspotter.training import train
+    from sunspotter.lifecycle.training_run import train_and_log
 
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
     try:
         experiment = mlflow.create_experiment("small-localizer", artifact_location=(workdir / "artifacts").as_uri())
         with mlflow.start_run(experiment_id=experiment):
-            return train("localizer", params, tiles_dir, models, progress=False)["threshold"]
+            return train_and_log("localizer", params, tiles_dir, models, progress=False)["threshold"]
     finally:
         mlflow.set_tracking_uri(previous)

@@ -1,6 +1,6 @@
 """Behaviours the trained full-disk localizer must keep, whatever its scores on the test split.
 
-Each frame is a scene of the synthetic Sun (``sunspotter.synth.scenes``): clear sky, ordinary seeing, and
+Each frame is a scene of the synthetic Sun (``sunspotter.acquire.synth.scenes``): clear sky, ordinary seeing, and
 only the spots placed in it, at the model's own plate scale. Answers are read as the catalog reads them
 (regions, areas in MSH), since that is what a user gets.
 """
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from sunspotter import catalog
-from sunspotter.solar_image import SolarImage
-from sunspotter.synth.features import Outline
-from sunspotter.synth.scenes import disk_of, heliographic, pore, render_scene, sunspot
+from sunspotter.acquire.synth.features import Outline
+from sunspotter.acquire.synth.scenes import disk_of, heliographic, pore, render_scene, sunspot
+from sunspotter.solar import catalog
+from sunspotter.solar.solar_image import SolarImage
 
 #: Inside the archives both modes train on (2014 from 2 January), B0 -5 degrees: the disk is tilted a little.
 DATE = dt.date(2014, 1, 20)

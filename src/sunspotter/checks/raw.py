@@ -10,8 +10,8 @@ import great_expectations.expectations as gxe
 import numpy as np
 import pandas as pd
 
-from sunspotter import pspt
 from sunspotter.checks.suite import Outcome, Rule, ValidationFailed, validate
+from sunspotter.io import pspt
 
 SUITE = "raw_fits"
 

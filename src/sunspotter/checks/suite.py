@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sunspotter.pspt import atomic_write_bytes
+from sunspotter.io.pspt import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 MAX_NAMED = 10

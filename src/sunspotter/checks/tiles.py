@@ -8,8 +8,9 @@ import great_expectations.expectations as gxe
 import numpy as np
 import pandas as pd
 
-from sunspotter import pspt, tiles
 from sunspotter.checks.suite import Outcome, Rule, validate
+from sunspotter.dataset import tiles
+from sunspotter.io import pspt
 
 SUITE = "tiles"
 

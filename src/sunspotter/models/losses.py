@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from sunspotter.pspt import UNLABELLED
+from sunspotter.io.pspt import UNLABELLED
 
 SMOOTH = 1.0
 

@@ -1,0 +1,1 @@
+"""How a raw archive comes to exist: the synthetic Sun, the instrument profiles, the LASP client, the gallery."""

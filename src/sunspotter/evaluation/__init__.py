@@ -1,0 +1,1 @@
+"""Judging detectors: overlap metrics, tile and whole-image scoring, the classical baseline, figures."""

@@ -1,0 +1,83 @@
+"""The baselines on the CNNs' own test data: the same observations, the same tile windows, the same masks.
+
+Each test observation's red-continuum image goes through a whole-image detector (the contrast cut of
+``classical.detect``, which needs the full disk for its limb-darkening profile, or STARA); its answer is
+then scored only inside the tiles the localizer is scored on, so the Dice figures count exactly the same pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sunspotter.dataset import tiles
+from sunspotter.dataset.frames import split_pairs
+from sunspotter.evaluation.full_disk import image_metrics, image_table, region_metrics, score_image
+from sunspotter.evaluation.overlap import PixelOverlap, dice_by_condition
+from sunspotter.io import pspt
+from sunspotter.solar import classical
+from sunspotter.solar.solar_image import SolarImage, read_solar_image
+
+
+@dataclass
+class DetectorScores:
+    """A whole-image detector on one split: per observation, its overlap with the true mask inside the split's
+    tiles and the frame's observing conditions; with ``whole_images``, a row per image and per region (``full_disk_eval``)."""
+
+    overlaps: dict[str, PixelOverlap]
+    conditions: dict[str, list[str]]
+    images: pd.DataFrame | None = None
+    regions: pd.DataFrame | None = None  # full_disk_eval.region_hits of every image, with its observation
+
+    def metrics(self) -> dict:
+        """Pooled tile Dice and IoU, Dice per observing condition, and the whole-image and region figures
+        when scored."""
+        metrics = PixelOverlap.pooled(self.overlaps.values()).metrics() | dice_by_condition(self.overlaps,
+                                                                                            self.conditions)
+        if self.images is None:
+            return metrics
+        return metrics | image_metrics(self.images) | region_metrics(self.regions, self.conditions)
+
+
+def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, progress: bool = True,
+                      split: str = "test", whole_images: bool = False) -> DetectorScores:
+    """The classical detector (``classical.detect``) scored on ``split`` by ``score_detector``."""
+    return score_detector(lambda image: classical.detect(image.data, image.geometry_header(), contrast_cut),
+                          raw_dir, tiles_dir, name="classical baseline", progress=progress, split=split,
+                          whole_images=whole_images)
+
+
+def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, tiles_dir: Path, *, name: str,
+                   progress: bool = True, split: str = "test", whole_images: bool = False) -> DetectorScores:
+    """``detect``'s mask of each whole red-continuum image of ``split``, scored inside the split's tiles and,
+    with ``whole_images``, over the whole image and region by region as the full-disk localizer is
+    (``full_disk_eval.score_image``)."""
+    from tqdm import tqdm
+
+    index = tiles.read_index(tiles_dir)
+    size = tiles.read_meta(tiles_dir)["tile_size"]
+    rows_of = {key: rows for key, rows in index[index["split"] == split].groupby("observation")}
+    overlaps, conditions, images, regions = {}, {}, [], []
+    for key, pair in tqdm(sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc=name,
+                          unit="obs", disable=not progress):
+        image = read_solar_image(pair.images[0])
+        guess = detect(image)
+        codes, _ = pspt.read_fits(pair.mask)
+        truth = pspt.sunspot_mask(codes)
+        overlap = PixelOverlap()
+        for row, col in zip(rows_of[key]["row"], rows_of[key]["col"]):
+            window = (slice(row, row + size), slice(col, col + size))
+            overlap.add(truth[window], guess[window])
+        overlaps[key] = overlap
+        conditions[key] = pspt.frame_conditions(pspt.read_header(pair.images[0]))
+        if whole_images:
+            row, hits = score_image(key, pair.observation.iso_date, image, truth, guess)
+            images.append(row)
+            regions.append(hits)
+    if not whole_images:
+        return DetectorScores(overlaps, conditions)
+    return DetectorScores(overlaps, conditions, image_table(images), pd.concat(regions, ignore_index=True))

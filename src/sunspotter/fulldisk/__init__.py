@@ -1,0 +1,1 @@
+"""The product: any solar image in, a sunspot mask and a catalog out."""

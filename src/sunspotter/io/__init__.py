@@ -1,0 +1,1 @@
+"""Bytes on disk: bounded FITS reading, atomic writes, PSPT file names, header keys and mask codes."""

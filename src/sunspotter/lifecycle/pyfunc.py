@@ -1,0 +1,135 @@
+"""The localizer as an MLflow pyfunc that takes a whole solar image and returns its sunspot mask.
+
+The same package serves ``mlflow models serve`` (a request carries the image file's bytes) and
+``sunspotter predict`` (which loads it from the registry or a folder and calls ``full_disk``).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from sunspotter.fulldisk.inference import FullDiskModel
+
+KERAS_ARTIFACT, SETTINGS_ARTIFACT, DUST_ARTIFACT = "keras_model", "settings", "dust_map"
+#: Fields of FullDiskModel that travel as artifacts of their own, not as settings.
+OWN_ARTIFACTS = ("keras_model", "dust_map")
+#: File types told apart by their first bytes, so a request need not say what it carries.
+MAGIC = ((b"SIMPLE  =", ".fits"), (b"\x1f\x8b", ".fits.gz"), (b"\x89PNG", ".png"), (b"\xff\xd8", ".jpg"),
+         (b"\x00\x00\x00\x0cjP  ", ".jp2"), (b"\xff\x4f\xff\x51", ".j2k"))
+
+
+def suffix_for(payload: bytes) -> str:
+    for magic, suffix in MAGIC:
+        if payload.startswith(magic):
+            return suffix
+    return ".png"  # let the picture reader say what is wrong with it
+
+
+def mask_png(mask: np.ndarray) -> str:
+    """A mask as a base64 PNG (0 / 255), rows in the input's own order."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray((mask > 0).astype(np.uint8) * 255).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
+    """Input: a DataFrame with an ``image`` column of file bytes (FITS, JPEG2000, PNG, JPG) and an optional
+    ``date`` (ISO, for pictures). Output per image: the mask as a base64 PNG, region count, total area, and how
+    many called spots were set aside as dust on the detector."""
+
+    def load_context(self, context) -> None:
+        import keras
+
+        from sunspotter.solar import dust_map
+
+        settings = json.loads(Path(context.artifacts[SETTINGS_ARTIFACT]).read_text())
+        model = keras.models.load_model(context.artifacts[KERAS_ARTIFACT], compile=False)
+        dust = dust_map.read(Path(context.artifacts[DUST_ARTIFACT])) if DUST_ARTIFACT in context.artifacts else None
+        self.full_disk = FullDiskModel(model, **settings, dust_map=dust)
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        from sunspotter.solar.catalog import catalog, summary
+        from sunspotter.solar.dust_map import count_patches
+        from sunspotter.solar.solar_image import read_solar_image
+
+        dates = model_input["date"] if "date" in model_input else [None] * len(model_input)
+        rows = []
+        for payload, date in zip(model_input["image"], dates):
+            payload = payload if isinstance(payload, bytes) else base64.b64decode(payload)
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"image{suffix_for(payload)}"
+                path.write_bytes(payload)
+                image = read_solar_image(path, date or None)
+            segmentation = self.full_disk.segment(image)
+            mask = segmentation.mask
+            figures = summary(catalog(image, mask))
+            rows.append({"mask_png": mask_png(mask[::-1] if image.rows_flipped else mask),
+                         "regions": figures["regions"], "total_area_msh": figures["total_area_msh"],
+                         "dust_set_aside": count_patches(segmentation.dust)})
+        return pd.DataFrame(rows)
+
+
+def _signature():
+    from mlflow.models.signature import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    return ModelSignature(inputs=Schema([ColSpec("binary", "image"), ColSpec("string", "date", required=False)]),
+                          outputs=Schema([ColSpec("string", "mask_png"), ColSpec("long", "regions"),
+                                          ColSpec("double", "total_area_msh"), ColSpec("long", "dust_set_aside")]))
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{name}=={version(name)}" for name in ("tensorflow", "keras", "mlflow", "sunpy", "scipy", "pillow")]
+
+
+def _artifacts(model: FullDiskModel, keras_path: Path, folder: Path) -> dict[str, str]:
+    from sunspotter.solar import dust_map
+
+    settings = {f.name: getattr(model, f.name) for f in fields(model) if f.init and f.name not in OWN_ARTIFACTS}
+    (folder / "settings.json").write_text(json.dumps(settings, indent=1))
+    artifacts = {KERAS_ARTIFACT: str(keras_path), SETTINGS_ARTIFACT: str(folder / "settings.json")}
+    if model.dust_map is not None:
+        dust_map.write(folder / "dust_map.fits.gz", model.dust_map)
+        artifacts[DUST_ARTIFACT] = str(folder / "dust_map.fits.gz")
+    return artifacts
+
+
+def save_full_disk_model(model: FullDiskModel, keras_path: Path, out_dir: Path) -> None:
+    """Write the pyfunc to a folder (``sunspotter predict --model FOLDER`` and ``mlflow models serve -m``)."""
+    import shutil
+
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    with tempfile.TemporaryDirectory() as folder:
+        mlflow.pyfunc.save_model(str(out_dir), python_model=FullDiskLocalizer(), signature=_signature(),
+                                 artifacts=_artifacts(model, keras_path, Path(folder)),
+                                 pip_requirements=_requirements())
+
+
+def log_full_disk_model(model: FullDiskModel, keras_path: Path):
+    """Log the pyfunc into the active run; return its ModelInfo."""
+    with tempfile.TemporaryDirectory() as folder:
+        return mlflow.pyfunc.log_model(name="full_disk_localizer", python_model=FullDiskLocalizer(),
+                                       signature=_signature(), artifacts=_artifacts(model, keras_path, Path(folder)),
+                                       pip_requirements=_requirements())
+
+
+def load_full_disk_model(reference: str) -> FullDiskModel:
+    """The full-disk localizer from a registry URI (``models:/NAME@ALIAS``) or a saved pyfunc folder."""
+    from sunspotter.lifecycle import tracking
+
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    return mlflow.pyfunc.load_model(reference).unwrap_python_model().full_disk

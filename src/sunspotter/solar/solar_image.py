@@ -1,0 +1,257 @@
+"""Any full-disk solar image in, one ``SolarImage`` out: pixels, disk geometry, date and plate scale.
+
+Three kinds of input, told apart by what they carry:
+
+- a PSPT FITS file (``CENTER_X``/``CENTER_Y``/``RADIUS`` keys): geometry from the header;
+- any other FITS or JPEG2000 with solar WCS (HMI, GONG, Helioviewer JP2): through ``sunpy.map``;
+- a plain picture (JPG, PNG, ...): the disk is fitted (see ``disk_fit``) and the plate scale is the
+  apparent solar radius on ``date`` (the yearly mean if none) over the fitted radius.
+
+Internally every image is stored FITS-style, row 0 at the bottom (solar north up for an upright
+picture); ``rows_flipped`` says when a picture's rows were reversed to get there, so positions can be
+reported in the picture's own coordinates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+from sunspotter.io import pspt
+from sunspotter.solar.disk_fit import DiskFitError, fit_disk
+
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
+JP2_SUFFIXES = (".jp2", ".j2k", ".jpx")
+#: Mean apparent solar radius over a year, for pictures with no date (Earth at 1 AU).
+MEAN_RADIUS_ARCSEC = 959.63
+#: Refuse inputs bigger than this many pixels before reading them (a header can claim anything).
+MAX_PIXELS = pspt.MAX_PIXELS
+#: The continuum every contrast is expressed at: PSPT's red, where the models were trained and the catalog's
+#: umbra cut is set.
+RED_CONTINUUM_NM = pspt.WAVELENGTH_NM["R"]
+#: Continuum wavelengths whose contrasts are converted to the red one; outside (Ca II K at 393 nm, EUV, ...)
+#: the image is not continuum light and its contrasts are left as they are.
+CONTINUUM_NM = (400.0, 1100.0)
+
+
+def as_red_contrast(contrast: np.ndarray, wavelength_nm: float | None) -> np.ndarray:
+    """Contrasts to the quiet Sun measured at ``wavelength_nm`` as they are in the red continuum.
+
+    Wien's law: a feature of brightness temperature T against the quiet Sun's T0 has contrast
+    exp(-(c2 / lambda) (1/T - 1/T0)), so contrast at one wavelength is contrast at another raised to the
+    ratio of the wavelengths. A spot is darker in blue light (an umbra of 0.3 in the red is 0.17 at 409 nm)
+    and paler in the near infrared; converted, the same spot has the same contrast whatever the filter.
+    Unknown or non-continuum wavelengths leave ``contrast`` unchanged."""
+    if wavelength_nm is None or not CONTINUUM_NM[0] <= wavelength_nm <= CONTINUUM_NM[1] \
+            or abs(wavelength_nm - RED_CONTINUUM_NM) < 0.05:
+        return contrast
+    exponent = np.float32(wavelength_nm / RED_CONTINUUM_NM)
+    return np.where(contrast > 0, np.power(np.maximum(contrast, 1e-6), exponent), contrast).astype(np.float32)
+
+
+class SolarImageError(ValueError):
+    """An input that cannot be used as a full-disk solar image; the message names the file and the reason."""
+
+
+@dataclass
+class SolarImage:
+    """A full-disk image with its geometry; positions are 0-based (x = column, y = row, row 0 at the bottom)."""
+
+    data: np.ndarray  # float32, 2-D
+    center_x: float
+    center_y: float
+    radius: float  # pixels
+    arcsec_per_px: float
+    date: dt.datetime | None
+    source: Path
+    rows_flipped: bool = False  # a picture whose rows were reversed to put row 0 at the bottom
+    wavelength_nm: float | None = None  # the continuum it was taken in, when it says (FITS); None for pictures
+    header: fits.Header = field(default_factory=fits.Header)  # the input's own header (FITS inputs)
+    _flattened: tuple | None = field(default=None, init=False, repr=False, compare=False)
+
+    def flattened(self) -> tuple[np.ndarray, np.ndarray]:
+        """(contrast to the quiet Sun at each pixel's mu, as in the red continuum (``as_red_contrast``); mu),
+        computed once: inference and the catalog's umbra split and areas all need it, and it is the costliest
+        step after the network."""
+        if self._flattened is None:
+            from sunspotter.solar.classical import flatten
+
+            flat, mu = flatten(self.data, self.geometry_header())
+            self._flattened = as_red_contrast(flat, self.wavelength_nm), mu
+        return self._flattened
+
+    def wcs_header(self) -> fits.Header:
+        """A helioprojective WCS for the image: the input's own if it had one, else built from the fitted
+        or recorded disk (solar north up, Earth's view on ``date``); just the disk keys when there is no date."""
+        if "CTYPE1" in self.header:
+            return fits.Header(self.header)
+        if self.date is None:
+            return self.geometry_header()
+        import astropy.units as u
+        import sunpy.map
+        from astropy.coordinates import SkyCoord
+        from sunpy.coordinates import frames
+
+        centre = SkyCoord(0 * u.arcsec, 0 * u.arcsec, obstime=self.date, observer="earth",
+                          frame=frames.Helioprojective)
+        header = sunpy.map.make_fitswcs_header(self.data.shape, centre, reference_pixel=[self.center_x, self.center_y] * u.pix,
+                                               scale=[self.arcsec_per_px] * 2 * u.arcsec / u.pix)
+        return fits.Header(header) + self.geometry_header()
+
+    def geometry_header(self) -> fits.Header:
+        """The keys ``classical.flatten`` reads, for this image's disk."""
+        header = fits.Header()
+        header["CENTER_X"], header["CENTER_Y"], header[pspt.RADIUS_KEY] = self.center_x, self.center_y, self.radius
+        return header
+
+
+def apparent_radius_arcsec(date: dt.datetime | None) -> float:
+    """The Sun's apparent radius seen from Earth on ``date`` (sunpy), or the yearly mean."""
+    if date is None:
+        return MEAN_RADIUS_ARCSEC
+    from sunpy.coordinates import sun
+
+    return float(sun.angular_radius(date).to_value("arcsec"))
+
+
+def _parse_date(text: str | None, path: Path) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(str(text).strip().replace("Z", "")).replace(tzinfo=None)
+    except ValueError as err:
+        raise SolarImageError(f"{path}: date {text!r} is not an ISO date (YYYY-MM-DD[THH:MM:SS])") from err
+
+
+def _check_size(shape, path: Path) -> None:
+    if len(shape) != 2 or min(shape) < 16:
+        raise SolarImageError(f"{path}: expected one 2-D image of at least 16 x 16 pixels, got shape {tuple(shape)}")
+    if shape[0] * shape[1] > MAX_PIXELS:
+        raise SolarImageError(f"{path}: {shape[0]} x {shape[1]} pixels is more than the {MAX_PIXELS} allowed")
+
+
+def _read_pspt(path: Path, data: np.ndarray, header: fits.Header) -> SolarImage:
+    cx, cy, radius = pspt.disk_geometry_from_header(header)
+    date = _parse_date(header.get("DATE_OBS"), path)
+    wavelength = header.get("WAVELNTH")  # nm, by the archive's convention
+    return SolarImage(data.astype(np.float32), cx, cy, radius, apparent_radius_arcsec(date) / radius, date, path,
+                      header=header, wavelength_nm=float(wavelength) if isinstance(wavelength, (int, float)) else None)
+
+
+def _from_map(path: Path, smap) -> SolarImage:
+    """Geometry of a sunpy map: disk centre from its WCS, radius from its observer's distance."""
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+
+    if smap.data.ndim != 2:
+        raise SolarImageError(f"{path}: expected a 2-D image, got {smap.data.ndim} dimensions")
+    centre = SkyCoord(0 * u.arcsec, 0 * u.arcsec, frame=smap.coordinate_frame)
+    cx, cy = (float(v.to_value(u.pix)) for v in smap.world_to_pixel(centre))
+    scale = float(smap.scale.axis1.to_value(u.arcsec / u.pix))
+    radius = float(smap.rsun_obs.to_value(u.arcsec)) / scale
+    if not (np.isfinite([cx, cy, radius]).all() and radius > 8):
+        raise SolarImageError(f"{path}: its WCS does not place a solar disk in the image")
+    date = smap.date.to_datetime() if smap.date is not None else None
+    header = fits.Header(smap.wcs.to_header())
+    return SolarImage(np.asarray(smap.data, dtype=np.float32), cx, cy, radius, scale, date, path, header=header,
+                      wavelength_nm=_wavelength_nm(smap))
+
+
+def _wavelength_nm(smap) -> float | None:
+    """The map's wavelength in nm when its header gives one with a unit (HMI: 6173 angstrom); else unknown."""
+    import astropy.units as u
+
+    wavelength = smap.wavelength
+    if wavelength is None or not wavelength.unit.is_equivalent(u.m):
+        return None
+    return float(wavelength.to_value(u.nm))
+
+
+def is_pspt_frame(header) -> bool:
+    """Whether a FITS header carries the PSPT archive's disk geometry keys."""
+    return all(key in header for key in ("CENTER_X", "CENTER_Y", pspt.RADIUS_KEY))
+
+
+def _read_fits(path: Path) -> SolarImage:
+    """PSPT geometry keys when present, else the header's solar WCS through sunpy; read with the bounded
+    reader, so a header's claims are checked before any pixel and nothing after the image is decompressed."""
+    try:
+        data, header = pspt.read_fits(path)
+    except pspt.PSPTFileError as err:
+        raise SolarImageError(str(err)) from err
+    _check_size(data.shape, path)
+    if is_pspt_frame(header):
+        return _read_pspt(path, data, header)
+    import sunpy.map
+
+    try:
+        smap = sunpy.map.Map(data, header)
+    except Exception as err:  # sunpy raises many kinds; all mean "no solar WCS we can use"
+        raise SolarImageError(f"{path}: no PSPT disk keys and no solar WCS sunpy can use "
+                              f"({type(err).__name__}: {err})") from err
+    return _from_map(path, smap)
+
+
+def _read_with_sunpy(path: Path) -> SolarImage:
+    import sunpy.map
+
+    try:
+        smap = sunpy.map.Map(str(path))
+    except Exception as err:  # sunpy raises many kinds; all mean "not a solar image we can read"
+        raise SolarImageError(f"{path}: sunpy cannot read it as a solar map ({type(err).__name__}: {err})") from err
+    if isinstance(smap, list) or not isinstance(smap, sunpy.map.GenericMap):
+        raise SolarImageError(f"{path}: holds several images; give one full-disk image per file")
+    return _from_map(path, smap)
+
+
+def _read_picture(path: Path, date: dt.datetime | None) -> SolarImage:
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # PIL refuses decompression bombs above this
+    try:
+        with Image.open(path) as picture:
+            _check_size(picture.size[::-1], path)
+            grey = np.asarray(picture.convert("F"), dtype=np.float32)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
+        raise SolarImageError(f"{path}: not a readable picture ({type(err).__name__}: {err})") from err
+    data = grey[::-1].copy()  # row 0 at the bottom, as in FITS
+    try:
+        disk = fit_disk(data)
+    except DiskFitError as err:
+        raise SolarImageError(f"{path}: {err}") from err
+    return SolarImage(data, disk.center_x, disk.center_y, disk.radius, apparent_radius_arcsec(date) / disk.radius,
+                      date, path, rows_flipped=True)
+
+
+def read_solar_image(path: str | Path, date: str | None = None) -> SolarImage:
+    """Read one full-disk image of any supported kind; ``date`` (ISO) is for pictures without metadata."""
+    path = Path(path)
+    if not path.is_file():
+        raise SolarImageError(f"{path}: no such file")
+    name = path.name.lower()
+    try:
+        if name.endswith(FITS_SUFFIXES):
+            image = _read_fits(path)
+        elif name.endswith(JP2_SUFFIXES):
+            image = _read_with_sunpy(path)
+        else:
+            image = _read_picture(path, _parse_date(date, path))
+    except SolarImageError:
+        raise
+    except Exception as err:  # a hostile file can break a reader in any way; it is still just an unreadable file
+        raise SolarImageError(f"{path}: cannot be read ({type(err).__name__}: {err})") from err
+    return _with_finite_pixels(image)
+
+
+def _with_finite_pixels(image: SolarImage) -> SolarImage:
+    """Blank (NaN) pixels, as HMI writes off the disk, become 0: the sky level flattening subtracts anyway."""
+    finite = np.isfinite(image.data)
+    if not finite.any():
+        raise SolarImageError(f"{image.source}: every pixel is blank (NaN or infinite)")
+    if not finite.all():
+        image.data = np.where(finite, image.data, np.float32(0.0))
+    return image
