@@ -65,7 +65,7 @@ def test_a_gzip_bomb_is_read_in_bounded_memory_and_time(tmp_path):
     bomb = gzip_bomb(tmp_path / "20140105.1800.HW.R.P.rdc.fits.gz")
     assert bomb.stat().st_size < 20e6
     child = (f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({READER_MEMORY}, {READER_MEMORY}));"
-             f"from sunspotter import pspt; data, _ = pspt.read_fits({str(bomb)!r}); print(data.shape)")
+             f"from sunspotter.io import pspt; data, _ = pspt.read_fits({str(bomb)!r}); print(data.shape)")
     start = time.monotonic()
     result = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]

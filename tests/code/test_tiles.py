@@ -179,7 +179,7 @@ def test_tiling_is_byte_identical_across_processes(tiny_archive, tmp_path):
     import sys
 
     script = (
-        "import sys; from pathlib import Path; from sunspotter import tiles; from sunspotter.config import Split\n"
+        "import sys; from pathlib import Path; from sunspotter.dataset import tiles; from sunspotter.config import Split\n"
         "spec = tiles.TileSpec(64, 64, 0.0, ('R', 'K'), 'quiet_sun')\n"
         "tiles.write_tiles(tiles.find_pairs(Path(sys.argv[1]), ['R', 'K']), Path(sys.argv[2]), spec, "
         "split=Split(0.25, 0.25, 1, 0), shards_per_split=1, seed=0, progress=False)\n"
