@@ -49,14 +49,14 @@ def silenced(model):
 def networks(params) -> dict:
     import keras
 
-    from sunspotter.models import BUILDERS
+    from sunspotter.models.kinds import LOCALIZER
 
     size = params.base.tile_size
     old = silenced(old_builder("localizer")(size, list(old_settings("localizer")["filters"]), 1))
     if paths.model_file("localizer").exists():
         new, source = keras.saving.load_model(paths.model_file("localizer"), compile=False), "models/localizer.keras"
     else:
-        new = silenced(BUILDERS["localizer"](size, list(params.train["localizer"].filters), 1))
+        new = silenced(LOCALIZER.build(size, list(params.train["localizer"].filters), 1))
         source = "untrained, silenced"
     return {f"old ({OLD_COMMIT})": old, f"new ({source})": new}
 
@@ -96,7 +96,7 @@ def main(repeats: int) -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"dust map: {'data/dust_map.fits.gz' if dust else 'none'}; image {image.data.shape[0]} x "
-          f"{image.data.shape[1]}, disk radius {image.radius:.0f} px")
+          f"{image.data.shape[1]}, disk radius {image.disk.radius:.0f} px")
     best = {name: min(values) for name, values in times.items()}
     for name, model in models.items():
         print(f"{name}: {best[name]:.2f} s (best of {repeats}; all: {', '.join(f'{t:.2f}' for t in times[name])}), "

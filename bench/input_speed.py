@@ -22,10 +22,10 @@ import keras
 import tensorflow as tf
 from _shared import synthetic_archive, tile_archive
 
-from sunspotter.config import MODEL_KINDS, load_params
+from sunspotter.config import load_params
 from sunspotter.dataset import stream, tiles
 from sunspotter.dataset.augment import Augmentation
-from sunspotter.models import BUILDERS
+from sunspotter.models.kinds import KINDS
 from sunspotter.training.fit import compile_model
 
 WARM_UP_BATCHES = 5
@@ -57,17 +57,17 @@ def main(n: int) -> None:
     tile_archive(params, work)
     meta = tiles.read_meta(work / "tiles")
     print(f"{n} observations of {params.base.image_size} x {params.base.image_size}, tiles of "
-          f"{params.base.tile_size}, {len(meta['channels'])} channel(s); {TIMED_BATCHES} batches timed")
-    for kind in MODEL_KINDS:
+          f"{params.base.tile_size}, {len(meta.channels)} channel(s); {TIMED_BATCHES} batches timed")
+    for kind in KINDS:
         settings = params.train[kind]
-        ds = stream.make_dataset(work / "tiles", "train", kind, settings.batch_size, shuffle=True,
+        ds = stream.make_dataset(work / "tiles", "train", KINDS[kind].target, settings.batch_size, shuffle=True,
                                 seed=params.base.seed, positive_fraction=settings.positive_fraction,
                                 hard_negative_fraction=settings.hard_negative_fraction,
                                 augmentation=Augmentation.of(asdict(settings)))
         delivered = delivered_per_second(ds)
         keras.utils.set_random_seed(params.base.seed)
-        model = compile_model(kind, BUILDERS[kind](params.base.tile_size, list(settings.filters),
-                                                   len(meta["channels"])), settings.learning_rate,
+        model = compile_model(KINDS[kind], KINDS[kind].build(params.base.tile_size, list(settings.filters),
+                                                   len(meta.channels)), settings.learning_rate,
                               settings.focal_gamma)
         consumed = consumed_per_second(model, next(iter(ds)))
         print(f"  {kind:10s} tf.data delivers {delivered:8.0f} tiles/s, training consumes {consumed:7.0f} tiles/s: "

@@ -12,11 +12,11 @@ interleaved split had them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from sunspotter import paths
 from sunspotter.acquire.synth import regions
 from sunspotter.config import load_params
+from sunspotter.dataset import tiles
 
 #: Degrees from the central meridian within which a group is taken as seen (the limb foreshortens the rest away).
 VISIBLE_LON_DEG = 85.0
@@ -24,7 +24,7 @@ VISIBLE_LON_DEG = 85.0
 
 def main() -> None:
     params = load_params()
-    meta = json.loads((paths.TILES / "meta.json").read_text())
+    meta = tiles.read_meta(paths.TILES)
     first = dt.date.fromisoformat(params.acquire.start_date)
     hhmm = params.acquire.synthetic.observation_time
     time_of_day = (int(hhmm[:2]) * 60 + int(hhmm[2:])) / 1440
@@ -38,12 +38,12 @@ def main() -> None:
         return {i for i, track in enumerate(tracks) for d in days
                 if (snap := track.snapshot(d)) is not None and abs(snap.lon) < VISIBLE_LON_DEG}
 
-    test_days = [day(date) for date in meta["splits"]["test"]]
+    test_days = [day(date) for date in meta.splits["test"]]
     tested = seen(test_days)
-    trained = seen(day(date) for date in meta["splits"]["train"])
+    trained = seen(day(date) for date in meta.splits["train"])
     beside = seen(sorted({d + k for d in test_days for k in (-1, 1)} - set(test_days)))
-    print(f"{len(test_days)} test dates, {len(meta['splits']['train'])} train dates, "
-          f"{len(meta.get('gap_dates', []))} left out in the gaps")
+    print(f"{len(test_days)} test dates, {len(meta.splits['train'])} train dates, "
+          f"{len(meta.gap_dates)} left out in the gaps")
     print(f"groups seen on a test date: {len(tested)}; also on a train date: {len(tested & trained)} "
           f"({len(tested & trained) / max(len(tested), 1):.0%})")
     print(f"had the train dates lain right beside the test blocks: {len(tested & beside)} "

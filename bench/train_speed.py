@@ -30,11 +30,11 @@ from pathlib import Path
 import keras
 from _shared import OLD_COMMIT, old_builder, old_settings, synthetic_archive, tile_archive
 
-from sunspotter.config import MODEL_KINDS, TrainModel, load_params
+from sunspotter.config import TrainModel, load_params
 from sunspotter.dataset import stream
 from sunspotter.dataset.augment import Augmentation
 from sunspotter.lifecycle import tracking
-from sunspotter.models import BUILDERS
+from sunspotter.models.kinds import KINDS
 from sunspotter.training.fit import compile_model
 
 #: The 44301f9 pipeline's fits (`dvc repro` of 2026-11-26, 36 days, 4448 train tiles): epochs run and steps
@@ -64,9 +64,9 @@ class Trainer:
     def __init__(self, kind: str, build, settings: dict, tiles_dir: Path, tile_size: int):
         keras.utils.set_random_seed(0)
         self.batch_size = settings["batch_size"]
-        self.model = compile_model(kind, build(tile_size, list(settings["filters"]), 1),
+        self.model = compile_model(KINDS[kind], build(tile_size, list(settings["filters"]), 1),
                                    settings["learning_rate"], settings["focal_gamma"])
-        batches = stream.make_dataset(tiles_dir, "train", kind, self.batch_size, shuffle=True, seed=0,
+        batches = stream.make_dataset(tiles_dir, "train", KINDS[kind].target, self.batch_size, shuffle=True, seed=0,
                                       positive_fraction=settings["positive_fraction"],
                                       hard_negative_fraction=settings["hard_negative_fraction"],
                                       augmentation=Augmentation.of(settings))
@@ -100,10 +100,10 @@ def main(n: int, steps: int, old_uri: str | None) -> None:
         tile_archive(params, work)
         size = params.base.tile_size
         trainers = {}
-        for kind in MODEL_KINDS:
+        for kind in KINDS:
             new = {field: getattr(params.train[kind], field) for field in TrainModel.__dataclass_fields__}
             trainers[kind, "old"] = Trainer(kind, old_builder(kind), old_settings(kind), work / "tiles", size)
-            trainers[kind, "new"] = Trainer(kind, BUILDERS[kind], new, work / "tiles", size)
+            trainers[kind, "new"] = Trainer(kind, KINDS[kind].build, new, work / "tiles", size)
         for _ in range(ROUNDS):
             for trainer in trainers.values():
                 trainer.timed(steps)
@@ -115,7 +115,7 @@ def main(n: int, steps: int, old_uri: str | None) -> None:
           f"(median of the rounds), warm-up {WARM_UP_STEPS} steps")
     print(f"{'model':10s} {'':4s} {'s/step':>7s} {'batch':>5s} {'epochs x steps':>15s} {'fit (s)':>8s}")
     totals = {"old": 0.0, "new": 0.0}
-    for kind in MODEL_KINDS:
+    for kind in KINDS:
         fits = {"old": (new_epochs_run(kind, old_uri), OLD_FIT[kind][1]) if old_uri else OLD_FIT[kind],
                 "new": (new_epochs_run(kind), params.train[kind].steps_per_epoch)}
         cost = {}

@@ -6,7 +6,7 @@ import mlflow
 
 from sunspotter import paths
 from sunspotter.acquire.gallery import write_gallery
-from sunspotter.config import Params, load_params
+from sunspotter.config import Params, as_run_params, load_params
 from sunspotter.io import pspt
 from sunspotter.lifecycle import tracking
 from sunspotter.lifecycle.stage import stage_main
@@ -45,10 +45,9 @@ def main() -> None:
     params = load_params()
     acquire = params.acquire
     with tracking.stage_run("acquire"):
-        mlflow.log_params({"acquire.source": acquire.source, "acquire.start_date": acquire.start_date,
-                           "acquire.n_days": acquire.n_days, "acquire.filters": ",".join(acquire.filters),
-                           "base.image_size": params.base.image_size}
-                          | {f"acquire.{acquire.source}.{k}": v for k, v in vars(getattr(acquire, acquire.source)).items()})
+        unused_source = "lasp" if acquire.source == "synthetic" else "synthetic"
+        mlflow.log_params(as_run_params("acquire", acquire, skip=(unused_source,))
+                          | as_run_params("base", params.base, only=("image_size",)))
         files = synthesise(params) if acquire.source == "synthetic" else download(params)
         mlflow.log_metric("raw_files", files)
         mlflow.log_artifact(str(write_gallery(paths.RAW, paths.REPORTS / "acquire" / "gallery.png",

@@ -8,10 +8,11 @@ localizer's training run, so the UI compares them side by side.
 import mlflow
 
 from sunspotter import paths
-from sunspotter.config import load_params
+from sunspotter.config import as_run_params, load_params
 from sunspotter.evaluation.baseline import evaluate_baseline
+from sunspotter.io.atomic import write_json
 from sunspotter.lifecycle import tracking
-from sunspotter.lifecycle.stage import stage_main, write_json
+from sunspotter.lifecycle.stage import stage_main
 
 
 @stage_main
@@ -19,7 +20,7 @@ def main() -> None:
     params = load_params()
     cut = params.evaluate.baseline_contrast_cut
     with tracking.stage_run("baseline", "classical"):
-        mlflow.log_param("evaluate.baseline_contrast_cut", cut)
+        mlflow.log_params(as_run_params("evaluate", params.evaluate, only=("baseline_contrast_cut",)))
         metrics = evaluate_baseline(paths.RAW, paths.TILES, cut, whole_images=True).metrics()
         mlflow.log_metrics(metrics)
     write_json(paths.METRICS / "baseline.json", metrics)

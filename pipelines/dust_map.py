@@ -2,15 +2,15 @@
 place on many days). Writes the map, its figures (metrics/dust_map.json) and a picture of it."""
 
 import io
-from dataclasses import asdict
 
 from sunspotter import paths
-from sunspotter.config import load_params
+from sunspotter.config import as_run_params, load_params
 from sunspotter.dataset import tiles
 from sunspotter.dataset.frames import split_pairs
-from sunspotter.io.pspt import atomic_write_bytes
+from sunspotter.io import atomic
+from sunspotter.io.atomic import write_json
 from sunspotter.lifecycle import tracking
-from sunspotter.lifecycle.stage import stage_main, write_json
+from sunspotter.lifecycle.stage import stage_main
 from sunspotter.solar import dust_map
 from sunspotter.solar.solar_image import read_solar_image
 
@@ -23,7 +23,7 @@ def main() -> None:
     from tqdm import tqdm
 
     settings = load_params().dust_map
-    channel = tiles.read_meta(paths.TILES)["channels"][0]
+    channel = tiles.read_meta(paths.TILES).channels[0]
     # Test frames stay out: the figures on them must not lean on anything they showed.
     frames = sorted(pair.images[0] for split in ("train", "val")
                     for pair in split_pairs(paths.RAW, paths.TILES, split, channel=channel).values())
@@ -33,7 +33,7 @@ def main() -> None:
         dust_map.write(paths.DUST_MAP, dust)
         figures = {"frames": dust.frames, "specks": dust_map.count_patches(dust.dusty),
                    "dusty_pixels": int(dust.dusty.sum())}
-        mlflow.log_params({f"dust_map.{name}": value for name, value in asdict(settings).items()})
+        mlflow.log_params(as_run_params("dust_map", settings))
         mlflow.log_metrics(figures)
         mlflow.log_artifact(str(_picture(dust)), "figures")
     write_json(paths.METRICS / "dust_map.json", figures)
@@ -55,7 +55,7 @@ def _picture(dust: dust_map.DustMap):
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(figure)
-    atomic_write_bytes(PICTURE, buffer.getvalue())
+    atomic.write_bytes(PICTURE, buffer.getvalue())
     return PICTURE
 
 

@@ -26,9 +26,12 @@ from sunspotter.evaluation.full_disk import (
     score_images,
 )
 from sunspotter.fulldisk.inference import trained_full_disk_model
-from sunspotter.io.pspt import atomic_write_bytes
+from sunspotter.io import atomic
+from sunspotter.io.atomic import write_json
 from sunspotter.lifecycle import tracking
-from sunspotter.lifecycle.stage import stage_main, write_json
+from sunspotter.lifecycle.model_record import ModelRecord
+from sunspotter.lifecycle.stage import stage_main
+from sunspotter.models.kinds import LOCALIZER
 from sunspotter.solar import classical, stara
 
 REGION_TABLE = paths.METRICS / "profile_regions.csv"
@@ -39,26 +42,26 @@ HEADLINE = ("test_disk_dice", "test_count_exact_fraction", "test_area_relative_e
 
 def _detectors(params):
     """The three detectors by name, each at the settings chosen for it on val."""
-    record = json.loads(paths.model_record("localizer").read_text())
-    localizer = trained_full_disk_model(paths.model_file("localizer"), record["threshold"], paths.TILES,
+    record = ModelRecord.read(LOCALIZER.name)
+    localizer = trained_full_disk_model(paths.model_file(LOCALIZER.name), record.threshold, paths.TILES,
                                         paths.DUST_MAP, **asdict(params.full_disk))
     stara_threshold = json.loads((paths.METRICS / "stara.json").read_text())["test_threshold"]
     cut, stara_scale = params.evaluate.baseline_contrast_cut, params.evaluate.stara_arcsec_per_px
-    return record["run_id"], {
-        "localizer": localizer.segment,
+    return record.run_id, {
+        LOCALIZER.name: localizer.segment,
         "stara": mask_only(lambda image: stara.detect(image, stara_threshold, stara_scale)),
-        "contrast_cut": mask_only(lambda image: classical.detect(image.data, image.geometry_header(), cut)),
+        "contrast_cut": mask_only(lambda image: classical.detect(image.data, image.disk, cut)),
     }
 
 
 @stage_main
 def main() -> None:
     params = load_params()
-    if len(tiles.read_meta(paths.TILES)["channels"]) != 1:
+    if len(tiles.read_meta(paths.TILES).channels) != 1:
         print("evaluate_profiles: the localizer was trained on several filters; a profile's frame is one: "
               "nothing scored")
         write_json(paths.METRICS / "profiles.json", {})
-        atomic_write_bytes(REGION_TABLE, b"profile,detector,dimension,bin\n")
+        atomic.write_bytes(REGION_TABLE, b"profile,detector,dimension,bin\n")
         return
     results, tables = {}, []
     with tracking.stage_run("evaluate_profiles"):
@@ -73,13 +76,13 @@ def main() -> None:
                     for detector, figures in by_detector.items() for metric, value in figures.items()
                     if metric in HEADLINE or metric.startswith("test_region_recall_size_msh")}
         mlflow.log_metrics(headline)
-        tracking.log_metrics_to(run_id, {key.replace(".localizer.", "."): value for key, value in headline.items()
-                                         if ".localizer." in key})
+        tracking.log_metrics_to(run_id, {key.replace(f".{LOCALIZER.name}.", "."): value
+                                         for key, value in headline.items() if f".{LOCALIZER.name}." in key})
     write_json(paths.METRICS / "profiles.json", results)
     table = pd.concat(tables, ignore_index=True)
     first = ["profile", "detector"]
     table = table[first + [column for column in table.columns if column not in first]]
-    atomic_write_bytes(REGION_TABLE, table.to_csv(index=False).encode())
+    atomic.write_bytes(REGION_TABLE, table.to_csv(index=False).encode())
 
 
 if __name__ == "__main__":

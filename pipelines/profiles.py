@@ -9,7 +9,7 @@ import mlflow
 
 from sunspotter import paths
 from sunspotter.acquire.profiles import write_profiles
-from sunspotter.config import load_params
+from sunspotter.config import as_run_params, load_params
 from sunspotter.dataset import tiles
 from sunspotter.lifecycle import tracking
 from sunspotter.lifecycle.stage import stage_main
@@ -21,8 +21,8 @@ def main() -> None:
     index = tiles.read_index(paths.TILES)
     test_keys = sorted(set(index.loc[index["split"] == "test", "observation"]))
     with tracking.stage_run("profiles"):
-        mlflow.log_params({f"profiles.{name}.{key}": value for name, profile in params.profiles.items()
-                           for key, value in vars(profile).items()})
+        mlflow.log_params({name: value for profile, settings in params.profiles.items()
+                           for name, value in as_run_params(f"profiles.{profile}", settings).items()})
         manifest = write_profiles(params, test_keys, paths.PROFILES)
         mlflow.log_metrics({f"{name}_frames": len(frames) for name, frames in manifest.groupby("profile")})
 

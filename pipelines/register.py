@@ -13,43 +13,46 @@ from dataclasses import asdict
 import mlflow
 
 from sunspotter import paths
-from sunspotter.config import MODEL_KINDS, load_params
+from sunspotter.config import load_params
 from sunspotter.dataset import tiles
 from sunspotter.fulldisk.inference import trained_full_disk_model
+from sunspotter.io.atomic import write_json
 from sunspotter.lifecycle import tracking
 from sunspotter.lifecycle.model_card import model_card
+from sunspotter.lifecycle.model_record import ModelRecord
 from sunspotter.lifecycle.pyfunc import log_full_disk_model, save_full_disk_model
 from sunspotter.lifecycle.registry import DATA_TAG, register_challenger
-from sunspotter.lifecycle.stage import stage_main, write_json
+from sunspotter.lifecycle.stage import stage_main
+from sunspotter.models.kinds import KINDS, LOCALIZER
 
 
 @stage_main
 def main() -> None:
     params = load_params()
-    names = {"classifier": params.register.classifier, "localizer": params.register.localizer}
+    names = {name: getattr(params.register, name) for name in KINDS}
     test_metrics = json.loads((paths.METRICS / "evaluate.json").read_text())
     data_hash, commit = tracking.dvc_hash(str(paths.TILES)), tracking.git_commit()
     versions = {}
     with tracking.stage_run("register"):
-        for kind in MODEL_KINDS:
-            record = json.loads(paths.model_record(kind).read_text())
-            model_uri, card_params = record["model_uri"], asdict(params.train[kind])
+        for kind in KINDS.values():
+            record = ModelRecord.read(kind.name)
+            model_uri, card_params = record.model_uri, asdict(params.train[kind.name])
             card_figures = {}
-            if kind == "localizer" and len(tiles.read_meta(paths.TILES)["channels"]) == 1:
+            if not kind.per_tile and len(tiles.read_meta(paths.TILES).channels) == 1:
                 card_figures = _full_disk_figures()
-                full_disk = trained_full_disk_model(paths.model_file(kind), record["threshold"], paths.TILES,
+                full_disk = trained_full_disk_model(paths.model_file(kind.name), record.threshold, paths.TILES,
                                                     paths.DUST_MAP, **asdict(params.full_disk))
-                save_full_disk_model(full_disk, paths.model_file(kind), paths.FULL_DISK_MODEL)
-                model_uri = log_full_disk_model(full_disk, paths.model_file(kind)).model_uri
+                save_full_disk_model(full_disk, paths.model_file(kind.name), paths.FULL_DISK_MODEL)
+                model_uri = log_full_disk_model(full_disk, paths.model_file(kind.name)).model_uri
                 card_params |= {f"full_disk.{name}": value for name, value in asdict(params.full_disk).items()}
-            card = model_card(names[kind], kind, data_hash=data_hash, git_commit=commit,
-                              params=card_params, metrics=test_metrics[kind],
-                              gates=params.register.gates.get(kind, {}), run_id=record["run_id"], **card_figures)
-            mlflow.log_text(card, f"model_cards/{kind}.md")
+            card = model_card(names[kind.name], kind, data_hash=data_hash, git_commit=commit,
+                              params=card_params, metrics=test_metrics[kind.name],
+                              gates=params.register.gates.get(kind.name, {}), run_id=record.run_id, **card_figures)
+            mlflow.log_text(card, f"model_cards/{kind.name}.md")
             tags = {"git_commit": commit, DATA_TAG: data_hash}
-            tags |= {name: f"{value:.6g}" for name, value in test_metrics[kind].items()}
-            version = register_challenger(names[kind], model_uri, record["run_id"], tags, description=card)
-            versions[kind] = {"name": names[kind], "version": version, "alias": "challenger"}
+            tags |= {name: f"{value:.6g}" for name, value in test_metrics[kind.name].items()}
+            version = register_challenger(names[kind.name], model_uri, record.run_id, tags, description=card)
+            versions[kind.name] = {"name": names[kind.name], "version": version, "alias": "challenger"}
     write_json(paths.MODELS / "registry.json", versions)
 
 
@@ -59,8 +62,8 @@ def _full_disk_figures() -> dict:
     import pandas as pd
 
     profiles = json.loads((paths.METRICS / "profiles.json").read_text())
-    return {"strata": pd.read_csv(paths.METRICS / "regions_localizer.csv"),
-            "profiles": {name: by_detector["localizer"] for name, by_detector in profiles.items()}}
+    return {"strata": pd.read_csv(paths.METRICS / f"regions_{LOCALIZER.name}.csv"),
+            "profiles": {name: by_detector[LOCALIZER.name] for name, by_detector in profiles.items()}}
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ condition) as the localizer's training run and the contrast cut's, so the UI com
 import mlflow
 
 from sunspotter import paths
-from sunspotter.config import load_params
+from sunspotter.config import as_run_params, load_params
 from sunspotter.evaluation.baseline import DetectorScores, score_detector
+from sunspotter.io.atomic import write_json
 from sunspotter.lifecycle import tracking
-from sunspotter.lifecycle.stage import stage_main, write_json
+from sunspotter.lifecycle.stage import stage_main
 from sunspotter.solar import stara
 
 
@@ -24,8 +25,7 @@ def _scored(threshold: float, arcsec_per_px: float, split: str) -> DetectorScore
 def main() -> None:
     settings = load_params().evaluate
     with tracking.stage_run("baseline", "stara"):
-        mlflow.log_params({"evaluate.stara_thresholds": settings.stara_thresholds,
-                           "evaluate.stara_arcsec_per_px": settings.stara_arcsec_per_px})
+        mlflow.log_params(as_run_params("evaluate", settings, only=("stara_thresholds", "stara_arcsec_per_px")))
         val_dice = {threshold: _scored(threshold, settings.stara_arcsec_per_px, "val").metrics()["test_dice"]
                     for threshold in settings.stara_thresholds}
         for step, (threshold, dice) in enumerate(sorted(val_dice.items())):

@@ -5,7 +5,7 @@ import json
 import mlflow
 
 from sunspotter import paths
-from sunspotter.config import load_params
+from sunspotter.config import as_run_params, load_params
 from sunspotter.dataset import tiles
 from sunspotter.lifecycle import tracking
 from sunspotter.lifecycle.stage import stage_main
@@ -22,9 +22,7 @@ def main() -> None:
     params = load_params()
     tile = params.tile
     with tracking.stage_run("tile"):
-        mlflow.log_params({"base.tile_size": params.base.tile_size, "base.seed": params.base.seed}
-                          | {f"tile.{k}": v for k, v in vars(tile).items() if k != "split"}
-                          | {f"tile.split.{k}": v for k, v in vars(tile.split).items()})
+        mlflow.log_params(as_run_params("base", params.base, only=("tile_size", "seed")) | as_run_params("tile", tile))
         spec = tiles.TileSpec(params.base.tile_size, tile.stride, tile.min_disk_fraction, tuple(tile.channels),
                               tile.normalisation)
         with tiles.dask_client(tile.dask_scheduler, tile.dask_workers) as client:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sunspotter.config import ConfigError, load_params
+from sunspotter.config import MODEL_KINDS, ConfigError, load_params
 
 DEFAULT_MODEL = "models:/sunspot-localizer@champion"
 
@@ -15,7 +15,7 @@ def _promote(args) -> int:
     from sunspotter.lifecycle.registry import RegistryError, promote
 
     register = load_params(args.params).register
-    names = {"classifier": register.classifier, "localizer": register.localizer}
+    names = {kind: getattr(register, kind) for kind in MODEL_KINDS}
     name = names.get(args.model, args.model)
     kind = next((kind for kind, registered in names.items() if registered == name), None)
     if kind is None:

@@ -346,6 +346,17 @@ def _check(params: Params) -> None:
             raise ConfigError(f"params.yaml: {message}")
 
 
+def as_run_params(key: str, value: Any, only: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A params section as flat run params named by their ``params.yaml`` path (``tile.split.val_days``), the one
+    way every stage records its settings, so runs of different stages line up by name in the MLflow UI.
+    ``only`` or ``skip`` name the fields of ``value`` to keep or leave out (a list is one param)."""
+    if not is_dataclass(value):
+        return {key: value}
+    names = [f.name for f in fields(value) if (not only or f.name in only) and f.name not in skip]
+    return {name: param for field in names for name, param in as_run_params(f"{key}.{field}",
+                                                                               getattr(value, field)).items()}
+
+
 def load_params(path: str | os.PathLike = "params.yaml") -> Params:
     """Load and validate the whole params file."""
     path = Path(path)

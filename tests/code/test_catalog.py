@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from sunspotter.solar import catalog
+from sunspotter.solar.disk import SolarDisk
 from sunspotter.solar.solar_image import SolarImage
 
 SIZE, RADIUS, CENTRE = 1024, 480.0, 511.5
@@ -16,7 +17,7 @@ def disk_image() -> SolarImage:
     y, x = np.mgrid[:SIZE, :SIZE]
     r = np.hypot(x - CENTRE, y - CENTRE) / RADIUS
     data = np.where(r <= 1, 1000.0 * (0.4 + 0.6 * np.sqrt(np.clip(1 - r**2, 0, None))), 0.0).astype(np.float32)
-    return SolarImage(data, CENTRE, CENTRE, RADIUS, arcsec_per_px=2.0, date=None, source=__file__)
+    return SolarImage(data, SolarDisk(CENTRE, CENTRE, RADIUS), arcsec_per_px=2.0, date=None, source=__file__)
 
 
 def spots_at(*places, radius_deg=0.6) -> np.ndarray:
@@ -64,3 +65,21 @@ def test_thousands_of_specks_are_grouped_within_bounded_work():
     mask = (rng.random((SIZE, SIZE)) < 0.05).astype(np.uint8) * (disk_image().data > 0)
     labels, count = catalog.label_regions(disk_image(), mask)
     assert count >= 1 and labels.max() == count and (labels > 0).sum() == mask.sum()
+
+
+def test_analyse_lists_what_the_catalog_lists_and_counts_the_dust_set_aside():
+    from sunspotter.solar.analysis import analyse
+    from sunspotter.solar.segmentation import Segmentation
+
+    image, mask = disk_image(), spots_at((10, 0), (-20, 30), radius_deg=1.5)
+    dust = np.zeros(mask.shape, bool)
+    dust[100:103, 500:503] = True  # one speck set aside
+
+    def segment(_image):
+        return Segmentation(mask, mask.astype(np.float32), dust)
+
+    analysis = analyse(image, segment)
+    expected = catalog.catalog(image, mask)
+    assert analysis.catalog.equals(expected) and len(expected) == 2
+    assert analysis.summary() == catalog.summary(expected) | {"dust_set_aside": 1}
+    assert set(np.unique(analysis.labels)) == {0, *analysis.regions["label"]}

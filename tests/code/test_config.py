@@ -2,6 +2,7 @@
 import datetime as dt
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -97,3 +98,23 @@ def test_every_stage_script_runs_under_stage_main():
 def test_missing_params_file_is_clear(tmp_path):
     with pytest.raises(ConfigError, match="cannot read params"):
         load_params(tmp_path / "nope.yaml")
+
+
+def test_run_params_are_named_by_their_params_yaml_path_and_hold_its_values():
+    import yaml
+
+    from sunspotter.config import as_run_params
+
+    params = load_params()
+    raw = yaml.safe_load(Path("params.yaml").read_text())
+    logged = (as_run_params("tile", params.tile) | as_run_params("acquire", params.acquire, skip=("lasp",))
+              | as_run_params("train.localizer", params.train["localizer"])
+              | as_run_params("base", params.base, only=("seed",)))
+    assert "tile.split.gap_days" in logged and "acquire.synthetic.cloud_rate" in logged
+    assert not any(name.startswith("acquire.lasp") for name in logged) and list(as_run_params("base", params.base,
+                                                                                               only=("seed",))) == ["base.seed"]
+    for name, value in logged.items():
+        node = raw
+        for part in name.split("."):
+            node = node[part]
+        assert node == value, name

@@ -94,10 +94,10 @@ def test_disk_fit_ignores_text_burnt_into_the_picture(tmp_path):
     path = picture_file(tmp_path / "sun.png", sun())
     image = read_solar_image(path)
     assert image.rows_flipped
-    assert abs(image.center_x - CENTRE[0]) < 1.0 and abs(image.center_y - CENTRE[1]) < 1.0
-    assert abs(image.radius - RADIUS) < 1.0
+    assert abs(image.disk.center_x - CENTRE[0]) < 1.0 and abs(image.disk.center_y - CENTRE[1]) < 1.0
+    assert abs(image.disk.radius - RADIUS) < 1.0
     # No date: the plate scale comes from the yearly mean solar radius.
-    assert image.arcsec_per_px == pytest.approx(959.63 / image.radius)
+    assert image.arcsec_per_px == pytest.approx(959.63 / image.disk.radius)
 
 
 def test_disk_fit_survives_a_caption_touching_the_limb():
@@ -150,7 +150,7 @@ def test_wcs_fits_at_another_plate_scale_is_resampled(tmp_path, model):
     # Twice the model's arcsec per pixel; the WCS radius follows from the date.
     scale = 2 * model.arcsec_per_px
     image = read_solar_image(wcs_file(tmp_path / "hmi_like.fits", data, scale, centre))
-    assert image.radius == pytest.approx(apparent_radius_arcsec(DATE) / scale, rel=1e-3)
+    assert image.disk.radius == pytest.approx(apparent_radius_arcsec(DATE) / scale, rel=1e-3)
     mask, probability = model.mask(image)
     assert mask.shape == data.shape and np.isfinite(probability).all()
     table = catalog.catalog(image, mask)
@@ -211,7 +211,7 @@ def test_jpeg2000_with_solar_metadata(tmp_path, model):
     if glymur.version.openjpeg_version < "2.3":
         pytest.skip("the OpenJPEG library (libopenjp2-7, installed by `make setup` where apt is allowed) is missing")
     image = read_solar_image(jp2_file(tmp_path / "sun.jp2", sun(), model.arcsec_per_px))
-    assert (image.center_x, image.center_y) == pytest.approx(CENTRE, abs=0.01)
-    assert image.radius == pytest.approx(RADIUS, rel=0.01) and image.date == DATE
+    assert (image.disk.center_x, image.disk.center_y) == pytest.approx(CENTRE, abs=0.01)
+    assert image.disk.radius == pytest.approx(RADIUS, rel=0.01) and image.date == DATE
     table = catalog.catalog(image, model.mask(image)[0])
     assert len(table) == 1 and (table.iloc[0].x, table.iloc[0].y) == pytest.approx(SPOT[:2], abs=1.0)

@@ -85,9 +85,9 @@ def test_written_frames_read_back_with_their_geometry_and_masks(tmp_path, profil
     image = read_solar_image(image_path, date="2014-01-03")
     header = recorded.header
     assert image.arcsec_per_px == pytest.approx(profile.arcsec_per_px, rel=0.02)
-    assert image.center_x == pytest.approx(header["CENTER_X"], abs=1.0)
-    assert image.center_y == pytest.approx(header["CENTER_Y"], abs=1.0)
-    assert image.radius == pytest.approx(header[pspt.RADIUS_KEY], rel=0.01)
+    assert image.disk.center_x == pytest.approx(header["CENTER_X"], abs=1.0)
+    assert image.disk.center_y == pytest.approx(header["CENTER_Y"], abs=1.0)
+    assert image.disk.radius == pytest.approx(header[pspt.RADIUS_KEY], rel=0.01)
     # FITS say their wavelength (PSPT's in nm, a WCS header with its unit); a picture does not.
     assert image.wavelength_nm == (None if profile.format in ("jpeg", "png") else pytest.approx(profile.wavelength_nm))
     codes, _ = pspt.read_fits(mask_path)

@@ -6,7 +6,8 @@ import sys
 import keras
 import numpy as np
 
-from sunspotter.models import build_classifier, for_inference
+from sunspotter.models.classifier import build_classifier
+from sunspotter.models.kinds import CLASSIFIER, LOCALIZER
 
 TILE = 32
 
@@ -27,7 +28,7 @@ def network_and_tiles():
 
 def test_saved_classifier_averages_the_network_over_the_eight_views():
     network, tiles = network_and_tiles()
-    averaged = for_inference("classifier", network)
+    averaged = CLASSIFIER.for_inference(network)
     views = dihedral_views(tiles)
     assert len({view.tobytes() for view in views}) == 8
     per_view = np.stack([network.predict_on_batch(view) for view in views])
@@ -41,7 +42,7 @@ def test_saved_classifier_averages_the_network_over_the_eight_views():
 def test_saved_classifier_loads_with_keras_alone(tmp_path):
     """Built of Keras ops only: a registry user loads it without this package."""
     network, tiles = network_and_tiles()
-    averaged = for_inference("classifier", network)
+    averaged = CLASSIFIER.for_inference(network)
     averaged.save(tmp_path / "classifier.keras")
     np.save(tmp_path / "tiles.npy", tiles)
     code = (f"import keras, numpy as np, sys; m = keras.saving.load_model({str(tmp_path / 'classifier.keras')!r}, "
@@ -54,4 +55,4 @@ def test_saved_classifier_loads_with_keras_alone(tmp_path):
 
 def test_localizer_is_saved_as_trained():
     network, _ = network_and_tiles()
-    assert for_inference("localizer", network) is network
+    assert LOCALIZER.for_inference(network) is network

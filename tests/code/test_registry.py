@@ -14,6 +14,7 @@ from sunspotter.cli import main as cli_main
 from sunspotter.lifecycle import tracking
 from sunspotter.lifecycle.model_card import model_card
 from sunspotter.lifecycle.registry import DATA_TAG, PromotionRefused, gate_failures, promote, register_challenger
+from sunspotter.models.kinds import CLASSIFIER, LOCALIZER
 
 NAME = "sunspot-classifier"
 GATES = {"min_test_f1": 0.9, "min_test_roc_auc": 0.95}
@@ -34,7 +35,7 @@ def registry(tmp_path, monkeypatch):
         with mlflow.start_run() as run:
             info = mlflow.pyfunc.log_model(name="model", python_model=Constant())
         metrics = {"test_f1": f1, "test_roc_auc": auc}
-        card = model_card(NAME, "classifier", data_hash=data, git_commit="abc", params={"epochs": 1},
+        card = model_card(NAME, CLASSIFIER, data_hash=data, git_commit="abc", params={"epochs": 1},
                           metrics=metrics, gates=GATES, run_id=run.info.run_id)
         tags = {DATA_TAG: data} | {k: f"{v:.6g}" for k, v in metrics.items()}
         return register_challenger(NAME, info.model_uri, run.info.run_id, tags, description=card)
@@ -173,7 +174,7 @@ def test_full_disk_card_says_where_to_trust_it_and_how_it_holds_elsewhere():
     profile = {"test_region_recall_100_and_up": 1.0, "test_false_regions_per_image_100_and_up": 0.25,
                "test_region_recall": 0.8, "test_region_precision": 0.5, "test_count_exact_fraction": 0.3,
                "test_area_relative_error_median": 0.097, "test_disk_dice": 0.7}
-    card = model_card(NAME, "localizer", data_hash="h", git_commit="c", params={}, metrics={}, gates={},
+    card = model_card(NAME, LOCALIZER, data_hash="h", git_commit="c", params={}, metrics={}, gates={},
                       run_id="r", strata=strata, profiles={"jpeg_quicklook": profile})
     assert "| size (MSH) | 10-30 | 22 | 77 % | 23 | 100 % | 12 % | -5 % |" in card
     assert "| observing condition | cloud | 0 | - | 0 | - | - | - |" in card  # no regions: no figure, not 0

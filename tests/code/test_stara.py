@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from sunspotter.evaluation.baseline import score_detector
+from sunspotter.evaluation.overlap import PixelOverlap
 from sunspotter.io import pspt
-from sunspotter.solar import classical, stara
+from sunspotter.solar import stara
+from sunspotter.solar.disk import SolarDisk
 from sunspotter.solar.solar_image import SolarImage, read_solar_image
 
 
@@ -23,14 +25,14 @@ def test_stara_finds_the_spots_of_a_synthetic_frame(frame):
     image, truth = frame
     mask = stara.detect(image, threshold=0.08)
     assert mask.shape == image.data.shape and mask.dtype == np.uint8
-    assert truth.sum() > 0 and classical.dice(truth, mask) > 0.5
+    assert truth.sum() > 0 and PixelOverlap.of(truth, mask).dice() > 0.5
 
 
 def test_a_higher_threshold_calls_fewer_pixels_and_none_past_the_limb_cut(frame):
     image, _ = frame
     loose, strict = stara.detect(image, threshold=0.02), stara.detect(image, threshold=0.2)
     assert strict.sum() < loose.sum() and not (strict & ~loose.astype(bool)).any()
-    mu = classical.disk_geometry(image.data.shape, image.geometry_header())
+    mu = image.disk.mu(image.data.shape)
     assert not loose[mu < pspt.LIMB_MU].any()
 
 
@@ -40,7 +42,7 @@ def test_binning_keeps_the_image_shape_and_stops_at_the_median_box():
     yy, xx = np.mgrid[:301, :301]
     data[(yy - 150) ** 2 + (xx - 150) ** 2 > 100 ** 2] = 0.0  # a sky margin wider than the top-hat
     data[(yy - 150) ** 2 + (xx - 120) ** 2 < 5 ** 2] = 0.3  # a spot 10 px across
-    image = SolarImage(data=data, center_x=150.0, center_y=150.0, radius=100.0, arcsec_per_px=2.0, date=None,
+    image = SolarImage(data=data, disk=SolarDisk(150.0, 150.0, 100.0), arcsec_per_px=2.0, date=None,
                        source=Path("synthetic"))
     mask = stara.detect(image, threshold=0.3, arcsec_per_px=8.0)
     assert mask.shape == data.shape and np.array_equal(mask, stara.detect(image, threshold=0.3, arcsec_per_px=4.0))

@@ -11,8 +11,10 @@ from scipy import ndimage
 from sunspotter.acquire.synth import observing, photometry, regions
 from sunspotter.acquire.synth.archive import Archive, SynthConfig, render_observation
 from sunspotter.config import Synthetic
+from sunspotter.evaluation.overlap import PixelOverlap
 from sunspotter.io import pspt
 from sunspotter.solar import classical
+from sunspotter.solar.disk import SolarDisk
 
 CLEAR = Synthetic(observation_time="1800", cycle_phase=1.0, dust_rate=0.0, cloud_rate=0.0, bad_seeing_rate=0.0)
 
@@ -30,7 +32,7 @@ def _without_darks(image, header):
 def test_centre_to_limb_profile_is_neckel_and_labs():
     rendered = render_observation(_archive(dataclasses.replace(CLEAR, cycle_phase=0.0)), 0)
     image = _without_darks(rendered.images["R"], rendered.header)
-    mu = classical.disk_geometry(image.shape, rendered.header)
+    mu = SolarDisk.from_header(rendered.header).mu(image.shape)
     quiet = rendered.codes == pspt.QUIET_SUN
     centre = np.median(image[quiet & (mu > 0.98)])
     for low in np.arange(0.2, 1.0, 0.1):
@@ -43,7 +45,7 @@ def test_umbra_and_penumbra_contrasts_and_larger_spots_darker():
     flat = []
     for index in range(3):
         rendered = render_observation(_archive(size=2048), index)
-        image, _ = classical.flatten(rendered.images["R"], rendered.header)
+        image, _ = classical.flatten(rendered.images["R"], SolarDisk.from_header(rendered.header))
         labels, count = ndimage.label(pspt.sunspot_mask(rendered.codes))
         for spot in range(1, count + 1):
             inside = labels == spot
@@ -112,17 +114,17 @@ def test_mask_is_quiet_sun_below_mu_015_though_spots_are_there():
     hidden_spot_pixels = 0
     for index in range(6):
         rendered = render_observation(_archive(size=1024), index)
-        mu = classical.disk_geometry(rendered.codes.shape, rendered.header)
+        mu = SolarDisk.from_header(rendered.header).mu(rendered.codes.shape)
         near_limb = (mu > 0.02) & (mu < pspt.LIMB_MU - 0.005)
         assert np.all(rendered.codes[near_limb] == pspt.QUIET_SUN)
-        flat, _ = classical.flatten(rendered.images["R"], rendered.header)
+        flat, _ = classical.flatten(rendered.images["R"], SolarDisk.from_header(rendered.header))
         hidden_spot_pixels += int(np.count_nonzero(near_limb & (flat < 0.7)))
     assert hidden_spot_pixels > 0, "spots near the limb are in the image even where the mask says quiet Sun"
 
 
 def test_ca_k_shows_plage_and_network_bright():
     rendered = render_observation(_archive(filters=("R", "K")), 0)
-    flat, _ = classical.flatten(rendered.images["K"], rendered.header)
+    flat, _ = classical.flatten(rendered.images["K"], SolarDisk.from_header(rendered.header))
     median = {code: np.median(flat[rendered.codes == code]) for code in (pspt.QUIET_SUN, pspt.NETWORK, pspt.PLAGE)}
     assert median[pspt.NETWORK] > 1.1 * median[pspt.QUIET_SUN]
     assert median[pspt.PLAGE] > 1.4 * median[pspt.QUIET_SUN]
@@ -136,8 +138,9 @@ def test_classical_detector_finds_spots_on_clean_frames_but_not_on_hard_ones():
     for name, settings in cases.items():
         archive = _archive(dataclasses.replace(settings, cycle_phase=0.8), size=1024)
         frames = [render_observation(archive, index) for index in range(4)]
-        dice[name] = float(np.mean([classical.dice(pspt.sunspot_mask(f.codes), classical.detect(f.images["R"], f.header))
-                                    for f in frames]))
+        found = [classical.detect(f.images["R"], SolarDisk.from_header(f.header)) for f in frames]
+        dice[name] = float(np.mean([PixelOverlap.of(pspt.sunspot_mask(f.codes), mask).dice()
+                                    for f, mask in zip(frames, found)]))
     print("\nclassical detector, mean sunspot Dice: " + ", ".join(f"{k} {v:.3f}" for k, v in dice.items()))
     assert dice["clean"] >= 0.9
     for hard in ("dust", "cloud", "bad seeing"):

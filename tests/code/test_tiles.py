@@ -7,6 +7,7 @@ from sunspotter.config import Split
 from sunspotter.dataset import stream, tiles
 from sunspotter.io import pspt
 from sunspotter.solar import classical
+from sunspotter.solar.disk import SolarDisk
 from tests.conftest import TINY_SPLIT
 
 SPEC = tiles.TileSpec(tile_size=32, stride=32, min_disk_fraction=0.0, channels=("R",), normalisation="disk_centre")
@@ -129,12 +130,12 @@ def test_shards_round_trip_through_tf_data(tiny_archive, tmp_path):
     pair = pairs[0]
     image, header = pspt.read_fits(pair.images[0])
     codes, _ = pspt.read_fits(pair.mask)
-    scaled = classical.normalise(image, header, SPEC.normalisation)
-    expected_mask = pspt.training_mask(codes, classical.disk_geometry(codes.shape, header))
+    scaled = classical.normalise(image, SolarDisk.from_header(header), SPEC.normalisation)
+    expected_mask = pspt.training_mask(codes, SolarDisk.from_header(header).mu(codes.shape))
     assert (expected_mask == pspt.UNLABELLED).any(), "the limb band is in the masks, unlabelled"
     split = index.loc[index["observation"] == pair.observation.key, "split"].iloc[0]
     seen = 0
-    for ids, images, masks in stream.make_dataset(out, split, "localizer", 16, with_ids=True):
+    for ids, images, masks in stream.make_dataset(out, split, "mask", 16, with_ids=True):
         for tile_id, tile_image, tile_mask in zip(ids.numpy(), images.numpy(), masks.numpy()):
             row = index.set_index("tile_id").loc[tile_id.decode()]
             if row["observation"] != pair.observation.key:
@@ -204,9 +205,9 @@ def test_stride_overlaps_tiles_and_channels_stack():
 def test_quiet_sun_normalisation_removes_limb_darkening(tiny_archive):
     image, header = pspt.read_fits(tiny_archive / "20140102.1800.HW.R.P.rdc.fits.gz")
     codes, _ = pspt.read_fits(tiny_archive / "20140102.1800.HW.M.P.rdc.fits.gz")
-    flat = classical.normalise(image, header, "quiet_sun")
+    flat = classical.normalise(image, SolarDisk.from_header(header), "quiet_sun")
     quiet = codes == pspt.QUIET_SUN
-    centre = classical.normalise(image, header, "disk_centre")
+    centre = classical.normalise(image, SolarDisk.from_header(header), "disk_centre")
     # Quiet Sun is 1 from centre to limb; scaled by the centre alone, the limb stays dark.
     assert np.percentile(flat[quiet], [5, 95]) == pytest.approx([1.0, 1.0], abs=0.05)
     assert np.percentile(centre[quiet], 5) < 0.6
@@ -222,7 +223,7 @@ def test_dask_workers_give_the_same_bytes_as_one_process(tiny_archive, tmp_path)
                           client=client, progress=False)
     local = {p.name: p.read_bytes() for p in (tmp_path / "local").iterdir()}
     assert local == {p.name: p.read_bytes() for p in (tmp_path / "dask").iterdir()}
-    assert tiles.read_meta(tmp_path / "dask")["channels"] == ["R", "K"]
+    assert tiles.read_meta(tmp_path / "dask").channels == ["R", "K"]
 
 
 def test_training_kinds_pick_dark_spot_free_tiles_off_the_limb():
@@ -256,7 +257,7 @@ def test_training_stream_draws_each_kind_at_its_share(good_tiles, tmp_path):
     kind_of = {tile_id: kind for kind, ids in kinds.items() for tile_id in ids}
 
     def shares(hard_fraction):
-        ds = stream.make_dataset(work, "train", "classifier", 50, shuffle=True, seed=3, with_ids=True,
+        ds = stream.make_dataset(work, "train", "label", 50, shuffle=True, seed=3, with_ids=True,
                                 positive_fraction=0.5, hard_negative_fraction=hard_fraction)
         drawn = [kind_of[tile_id.decode()] for ids, _, _ in ds.take(8) for tile_id in ids.numpy()]
         return {kind: drawn.count(kind) / len(drawn) for kind in kinds}

@@ -12,6 +12,7 @@ import yaml
 
 from sunspotter.config import load_params
 from sunspotter.lifecycle.training_run import train_and_log
+from sunspotter.models.kinds import LOCALIZER
 from tests.conftest import REPO
 
 
@@ -30,7 +31,7 @@ def test_localizer_training_logs_best_epoch_threshold_and_figures(good_tiles, ti
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     experiment = mlflow.create_experiment("t", artifact_location=(tmp_path / "artifacts").as_uri())
     with mlflow.start_run(experiment_id=experiment) as run:
-        result = train_and_log("localizer", tiny_params, good_tiles, tmp_path / "models", progress=False)
+        result = train_and_log(LOCALIZER, tiny_params, good_tiles, tmp_path / "models", progress=False)
     history = result["history"]
     best = int(np.argmax(history["val_dice"]))  # the localizer is chosen on pooled val Dice, not val_loss
     assert result["metrics"]["best_epoch"] == best
@@ -56,11 +57,11 @@ import numpy as np, tensorflow as tf, keras
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from sunspotter.training.fit import compile_model, precision_policy, strategy_for
-from sunspotter.models import BUILDERS
+from sunspotter.models.kinds import LOCALIZER
 keras.mixed_precision.set_global_policy(precision_policy(on_gpu=True))
 strategy = strategy_for(["/cpu:0", "/cpu:1"])
 with strategy.scope():
-    model = compile_model("localizer", BUILDERS["localizer"](16, [4, 8], 1), 1e-3)
+    model = compile_model(LOCALIZER, LOCALIZER.build(16, [4, 8], 1), 1e-3)
 x = np.random.default_rng(0).random((32, 16, 16, 1), np.float32)
 y = (x > 0.9).astype(np.float32)
 history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)

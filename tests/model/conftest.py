@@ -8,7 +8,6 @@ judge both.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -19,6 +18,8 @@ from sunspotter import paths
 from sunspotter.acquire.synth.geometry import PSPT_IMAGE_SIZE, PSPT_PLATE_SCALE
 from sunspotter.config import load_params
 from sunspotter.fulldisk.inference import FullDiskModel, trained_full_disk_model
+from sunspotter.lifecycle.model_record import ModelRecord
+from sunspotter.models.kinds import LOCALIZER
 
 MODEL_VARIABLE = "SUNSPOTTER_MODEL"
 MODES = ("pipeline", "small")
@@ -39,14 +40,14 @@ def full_disk_model(tmp_path_factory) -> FullDiskModel:
 def pipeline_model() -> FullDiskModel:
     """The pipeline's localizer as evaluate and register see it: its threshold, its tiles' plate scale, the dust map
     of its archive and the full_disk params; a clear failure, not a skip, when the pipeline has not been run."""
-    needed = [paths.model_file("localizer"), paths.model_record("localizer"), paths.TILES / "meta.json",
+    needed = [paths.model_file(LOCALIZER.name), paths.model_record(LOCALIZER.name), paths.TILES / "meta.json",
               paths.DUST_MAP, Path("params.yaml")]
     missing = [str(path) for path in needed if not path.exists()]
     if missing:
         pytest.fail(f"{MODEL_VARIABLE}=pipeline: no {', '.join(missing)} in {Path.cwd()}: run `dvc repro` first",
                     pytrace=False)
-    threshold = json.loads(paths.model_record("localizer").read_text())["threshold"]
-    return trained_full_disk_model(paths.model_file("localizer"), threshold, paths.TILES, paths.DUST_MAP,
+    threshold = ModelRecord.read(LOCALIZER.name).threshold
+    return trained_full_disk_model(paths.model_file(LOCALIZER.name), threshold, paths.TILES, paths.DUST_MAP,
                                    **asdict(load_params().full_disk))
 
 

@@ -68,12 +68,13 @@ def _train(params: Params, tiles_dir: Path, models: Path, workdir: Path) -> floa
     import mlflow
 
     from sunspotter.lifecycle.training_run import train_and_log
+    from sunspotter.models.kinds import LOCALIZER
 
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
     try:
         experiment = mlflow.create_experiment("small-localizer", artifact_location=(workdir / "artifacts").as_uri())
         with mlflow.start_run(experiment_id=experiment):
-            return train_and_log("localizer", params, tiles_dir, models, progress=False)["threshold"]
+            return train_and_log(LOCALIZER, params, tiles_dir, models, progress=False)["threshold"]
     finally:
         mlflow.set_tracking_uri(previous)

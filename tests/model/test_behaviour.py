@@ -17,6 +17,7 @@ from scipy import ndimage
 from sunspotter.acquire.synth.features import Outline
 from sunspotter.acquire.synth.scenes import disk_of, heliographic, pore, render_scene, sunspot
 from sunspotter.solar import catalog
+from sunspotter.solar.disk import SolarDisk
 from sunspotter.solar.solar_image import SolarImage
 
 #: Inside the archives both modes train on (2014 from 2 January), B0 -5 degrees: the disk is tilted a little.
@@ -50,19 +51,21 @@ FEW_SPOTS = [sunspot(16.0, -38.0, 150.0, rough(1)), sunspot(-9.0, 6.0, 70.0, rou
 
 def flipped_left_right(image: SolarImage) -> SolarImage:
     width = image.data.shape[1]
-    return replace(image, data=image.data[:, ::-1].copy(), center_x=width - 1 - image.center_x)
+    return replace(image, data=image.data[:, ::-1].copy(),
+                   disk=replace(image.disk, center_x=width - 1 - image.disk.center_x))
 
 
 def flipped_up_down(image: SolarImage) -> SolarImage:
     height = image.data.shape[0]
-    return replace(image, data=image.data[::-1].copy(), center_y=height - 1 - image.center_y)
+    return replace(image, data=image.data[::-1].copy(),
+                   disk=replace(image.disk, center_y=height - 1 - image.disk.center_y))
 
 
 def turned_a_quarter(image: SolarImage) -> SolarImage:
     # np.rot90: new[row, col] = old[col, width - 1 - row], so old (x, y) lands on (y, width - 1 - x).
     width = image.data.shape[1]
-    return replace(image, data=np.rot90(image.data).copy(), center_x=image.center_y,
-                   center_y=width - 1 - image.center_x)
+    return replace(image, data=np.rot90(image.data).copy(),
+                   disk=SolarDisk(image.disk.center_y, width - 1 - image.disk.center_x, image.disk.radius))
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sunspotter.io import pspt
+from sunspotter.io import atomic, pspt
 
 #: Mask colours by code: off disk, (unused), quiet, network, active network, plage, faculae, umbra, penumbra.
 CODE_COLOURS = ["#000000", "#000000", "#3b3b3b", "#5c6f8a", "#7fa3c9", "#e0c060", "#fff2a0", "#d62728", "#ff9896"]
@@ -72,9 +72,7 @@ def write_gallery(raw_dir: Path, out_png: Path, image_filter: str = "R", n: int 
             ax.set_xticks([])
             ax.set_yticks([])
     fig.tight_layout()
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out_png.with_name(f".{out_png.stem}.tmp.png")
-    fig.savefig(temporary, dpi=60)
+    with atomic.replacing(out_png) as temporary:
+        fig.savefig(temporary, dpi=60)
     plt.close(fig)
-    temporary.replace(out_png)
     return out_png

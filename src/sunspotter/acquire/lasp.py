@@ -64,7 +64,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from tqdm import tqdm
 
-from sunspotter.io import pspt
+from sunspotter.io import atomic, pspt
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ def download(
         already_present=tuple(sorted(present)),
         retries=client.retry_counts(),
     )
-    _write_json(out_dir / MANIFEST_NAME, manifest.to_dict())
+    atomic.write_json(out_dir / MANIFEST_NAME, manifest.to_dict())
     return manifest
 
 
@@ -712,14 +712,10 @@ def _progress_bar(todo: list[ListedFile], out_dir: Path, progress: bool) -> tqdm
                 desc="PSPT download", disable=not progress)
 
 
-def _write_json(path: Path, document: dict) -> None:
-    pspt.atomic_write_bytes(path, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode())
-
-
 def _write_log(out_dir: Path, settings: ArchiveSettings, start: date, end: date, letters: tuple[str, ...],
                client: _Client, downloaded: dict[str, str], present: dict[str, str],
                error: BaseException | None) -> None:
-    _write_json(out_dir / LOG_NAME, {
+    atomic.write_json(out_dir / LOG_NAME, {
         "base_url": settings.base_url,
         "start": start.isoformat(),
         "end": end.isoformat(),

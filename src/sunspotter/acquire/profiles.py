@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from functools import partial
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pandas as pd
 
 from sunspotter import paths
 from sunspotter.config import Params, Profile
-from sunspotter.io import pspt
+from sunspotter.io import atomic, pspt
 
 
 def observation_indices(start_date: str, keys: list[str]) -> list[int]:
@@ -51,18 +50,18 @@ def write_profiles(params: Params, test_keys: list[str], out_dir: Path, progress
     acquire = params.acquire
     config = SynthConfig(seed=params.base.seed, image_size=params.base.image_size, start_date=acquire.start_date,
                          n_days=acquire.n_days, filters=("R",), settings=acquire.synthetic)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    for name in params.profiles:
-        (out_dir / name).mkdir(parents=True)
-    job = partial(_record_and_write, Archive.create(config), params.profiles, out_dir)
     indices = observation_indices(acquire.start_date, sorted(test_keys))
     workers = max(1, min(workers or os.cpu_count() or 1, len(indices)))
     bar = partial(tqdm, total=len(indices), desc="instrument profiles", unit="obs", disable=not progress)
-    with ProcessPoolExecutor(workers) as pool:
-        rows = [row for frame_rows in bar(pool.map(job, indices)) for row in frame_rows]
-    manifest = pd.DataFrame(rows, columns=["profile", "observation", "date", "image", "mask", "conditions"])
-    for name, frames in manifest.groupby("profile"):
-        table = frames.drop(columns="profile").to_csv(index=False).encode()
-        pspt.atomic_write_bytes(out_dir / name / paths.PROFILE_MANIFEST, table)
+    with atomic.replacing(out_dir, folder=True) as staging:
+        for name in params.profiles:
+            (staging / name).mkdir(parents=True)
+        job = partial(_record_and_write, Archive.create(config), params.profiles, staging)
+        with ProcessPoolExecutor(workers) as pool:
+            rows = [row for frame_rows in bar(pool.map(job, indices)) for row in frame_rows]
+        manifest = pd.DataFrame(rows, columns=["profile", "observation", "date", "image", "mask", "conditions"])
+        for name, frames in manifest.groupby("profile"):
+            table = frames.drop(columns="profile").to_csv(index=False).encode()
+            atomic.write_bytes(staging / name / paths.PROFILE_MANIFEST, table)
     return manifest
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from sunspotter.checks.suite import Outcome, Rule, ValidationFailed, validate
 from sunspotter.io import pspt
+from sunspotter.solar.disk import SolarDisk
 
 SUITE = "raw_fits"
 
@@ -30,14 +31,14 @@ def disk_offset_px(on_disk: np.ndarray, header) -> float:
     RADIUS, in pixels (the largest of the three differences); -1 when either is missing."""
     area = int(np.count_nonzero(on_disk))
     try:
-        cx, cy, radius = pspt.disk_geometry_from_header(header)
+        disk = SolarDisk.from_header(header)
     except (KeyError, ValueError, TypeError):
         return -1.0
     if area == 0:
         return -1.0
     fitted_y = float(on_disk.sum(axis=1) @ np.arange(on_disk.shape[0])) / area
     fitted_x = float(on_disk.sum(axis=0) @ np.arange(on_disk.shape[1])) / area
-    return max(abs(fitted_x - cx), abs(fitted_y - cy), abs(np.sqrt(area / np.pi) - radius))
+    return max(abs(fitted_x - disk.center_x), abs(fitted_y - disk.center_y), abs(np.sqrt(area / np.pi) - disk.radius))
 
 
 def bright_disk(image: np.ndarray) -> np.ndarray:

@@ -7,14 +7,13 @@ tiles) that broke each rule.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from sunspotter.io.pspt import atomic_write_bytes
+from sunspotter.io import atomic
 
 log = logging.getLogger(__name__)
 MAX_NAMED = 10
@@ -118,4 +117,4 @@ def validate(suite_name: str, table: pd.DataFrame, rules: list[Rule], id_column:
 
 def write_summary(outcome: Outcome, path: Path, rules_checked: int, extra: dict | None = None) -> None:
     summary = outcome.summary() | {"rules_checked": rules_checked} | (extra or {})
-    atomic_write_bytes(Path(path), (json.dumps(summary, indent=2) + "\n").encode())
+    atomic.write_json(path, summary)

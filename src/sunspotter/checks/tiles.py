@@ -21,11 +21,11 @@ def describe_tiles(tiles_dir: Path) -> pd.DataFrame:
 
     index = tiles.read_index(tiles_dir)
     meta = tiles.read_meta(tiles_dir)
-    tile_size, stride = meta["tile_size"], meta["stride"]
+    tile_size, stride = meta.tile_size, meta.stride
     facts = []
     for shard in sorted(index["shard"].unique()):
         for offset, record in enumerate(tf.data.TFRecordDataset(str(Path(tiles_dir) / shard))):
-            tile_id, image, mask, label = (t.numpy() for t in tiles.parse_tile(record, tile_size, len(meta["channels"])))
+            tile_id, image, mask, label = (t.numpy() for t in tiles.parse_tile(record, tile_size, len(meta.channels)))
             facts.append({"tile_id": tile_id.decode(), "shard_read": shard, "offset_read": offset,
                           "image_nonfinite": int(np.count_nonzero(~np.isfinite(image))),
                           "mask_invalid": int(np.count_nonzero(~np.isin(mask, (0, 1, pspt.UNLABELLED)))),

@@ -28,8 +28,9 @@ def _id_image_mask(tile_id, image, mask, label):
     return tile_id, image, mask
 
 
-_TARGETS = {"classifier": _image_label, "localizer": _image_mask}
-_TARGETS_WITH_IDS = {"classifier": _id_image_label, "localizer": _id_image_mask}
+#: What a model learns from a tile record (``ModelKind.target``): the tile's label or its pixel mask.
+_TARGETS = {"label": _image_label, "mask": _image_mask}
+_TARGETS_WITH_IDS = {"label": _id_image_label, "mask": _id_image_mask}
 
 
 #: A spot-free tile wholly on the disk whose darkest pixel is below this (quiet Sun = 1) is a hard negative:
@@ -81,16 +82,16 @@ def _tile_stream(tiles_dir: Path, split: str, shuffle: bool, seed: int, tile_ids
         ds = ds.shuffle(len(files), seed=seed)
     ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=len(files), num_parallel_calls=tf.data.AUTOTUNE,
                        deterministic=True)
-    channels = len(meta.get("channels", ["R"]))
+    channels = len(meta.channels)
     if tile_ids is not None:
         ds = ds.filter(_only(tile_ids))
         # A rare kind (sunspot tiles, hard negatives) is drawn several times an epoch: re-reading the whole split
         # to find it again cost more than training on it. Kept in memory when it is small enough.
-        if len(tile_ids) * meta["tile_size"] ** 2 * (4 * channels + 1) <= CACHE_BYTES:
+        if len(tile_ids) * meta.tile_size ** 2 * (4 * channels + 1) <= CACHE_BYTES:
             ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
-    return ds.map(lambda r: parse_tile(r, meta["tile_size"], channels), num_parallel_calls=tf.data.AUTOTUNE,
+    return ds.map(lambda r: parse_tile(r, meta.tile_size, channels), num_parallel_calls=tf.data.AUTOTUNE,
                   deterministic=True)
 
 
@@ -125,5 +126,5 @@ def make_dataset(tiles_dir: Path, split: str, target: str, batch_size: int, *,
         ds = tf.data.Dataset.sample_from_datasets(streams, [shares[kind] for kind in kinds], seed=seed)
     ds = ds.map(_TARGETS_WITH_IDS[target] if with_ids else _TARGETS[target])
     if augmentation:
-        ds = augmented(ds, seed, augmentation, spatial_target=target == "localizer")
+        ds = augmented(ds, seed, augmentation, spatial_target=target == "mask")
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -19,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from sunspotter.config import SPLITS, Split
-from sunspotter.io import pspt
-from sunspotter.solar.classical import disk_geometry, normalise
+from sunspotter.io import atomic, pspt
+from sunspotter.solar.classical import normalise
+from sunspotter.solar.disk import SolarDisk
 
 INDEX_NAME = "index.parquet"
 SHARD_SUFFIX = ".tfrecord"
@@ -202,31 +202,28 @@ def tile_observation(pair: Pair, spec: TileSpec, records_path: Path) -> list[dic
     channels, header = [], None
     for path in pair.images:
         image, image_header = pspt.read_fits(path)
-        channels.append(normalise(image, image_header, spec.normalisation))
+        channels.append(normalise(image, SolarDisk.from_header(image_header), spec.normalisation))
         header = header or image_header
     stack = np.stack(channels, axis=-1)
     codes, _ = pspt.read_fits(pair.mask)
-    geometry = pspt.disk_geometry_from_header(header)
-    mu = disk_geometry(codes.shape, header)
+    disk = SolarDisk.from_header(header)
+    mu = disk.mu(codes.shape)
     rows = []
     with tf.io.TFRecordWriter(str(records_path)) as writer:
         for tile in tile_pair(stack, codes, spec.tile_size, spec.min_disk_fraction, spec.stride, mu):
             tile_id = f"{pair.observation.key}.{'+'.join(spec.channels)}.y{tile['row']:04d}x{tile['col']:04d}"
             writer.write(_example(tile_id, tile["image"], tile["mask"], tile["label"]))
-            rows.append(_index_row(pair, spec, geometry, tile, tile_id))
+            rows.append(_index_row(pair, spec, disk, tile, tile_id))
     return rows
 
 
-def _index_row(pair: Pair, spec: TileSpec, geometry: tuple[float, float, float], tile: dict, tile_id: str) -> dict:
-    cx, cy, radius = geometry
-    centre_x = tile["col"] + spec.tile_size / 2 - cx
-    centre_y = tile["row"] + spec.tile_size / 2 - cy
+def _index_row(pair: Pair, spec: TileSpec, disk: SolarDisk, tile: dict, tile_id: str) -> dict:
     return {
         "tile_id": tile_id, "observation": pair.observation.key, "date": pair.observation.iso_date,
         "filter": "+".join(spec.channels), "row": tile["row"], "col": tile["col"],
         "disk_fraction": tile["disk_fraction"],
-        "mu": float(np.sqrt(max(0.0, 1 - (centre_x**2 + centre_y**2) / radius**2))),
-        "disk_radius": radius, "sunspot_pixels": tile["sunspot_pixels"], "label": tile["label"],
+        "mu": float(disk.mu_at(tile["col"] + spec.tile_size / 2, tile["row"] + spec.tile_size / 2)),
+        "disk_radius": disk.radius, "sunspot_pixels": tile["sunspot_pixels"], "label": tile["label"],
         "darkest": tile["darkest"],
         "normalisation": spec.normalisation,
     }
@@ -306,58 +303,65 @@ def write_tiles(pairs: list[Pair], out_dir: Path, spec: TileSpec, *, split: Spli
     assignment = split_by_date(list(conditions), split, seed, strata=conditions)
     # Dates in the gaps between splits are tiled by no split: they would leak spots across the border.
     pairs = [pair for pair in pairs if pair.observation.date in assignment]
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
-    parts = staging / "parts"
-    parts.mkdir()
     rows = []
     shards = {}  # name -> [open file, tiles written]
     try:
-        per_split_seen = {split: 0 for split in SPLITS}
-        results = _tiled_in_order(pairs, spec, parts, client)
-        for pair, (tile_rows, records_path) in tqdm(zip(pairs, results), total=len(pairs), desc="tiling",
-                                                    unit="obs", disable=not progress):
-            name_of_split = assignment[pair.observation.date]
-            # Whole observations go to one shard, round-robin, so shards stay balanced.
-            name = shard_name(name_of_split, per_split_seen[name_of_split] % shards_per_split, shards_per_split)
-            per_split_seen[name_of_split] += 1
-            if name not in shards:
-                shards[name] = [open(staging / name, "wb"), 0]
-            shard = shards[name]
-            with open(records_path, "rb") as records:
-                shutil.copyfileobj(records, shard[0])
-            records_path.unlink()
-            for row in tile_rows:
-                rows.append(row | {"split": name_of_split, "shard": name, "offset": shard[1]})
-                shard[1] += 1
-        for handle, _ in shards.values():
-            handle.close()
-        parts.rmdir()
-        index = pd.DataFrame(rows)
-        index.to_parquet(staging / INDEX_NAME, index=False)
-        (staging / "meta.json").write_text(json.dumps(
-            {"tile_size": spec.tile_size, "stride": spec.stride, "channels": list(spec.channels),
-             "normalisation": spec.normalisation,
-             "splits": {s: sorted({d for d, a in assignment.items() if a == s}) for s in SPLITS},
-             "gap_dates": sorted(set(conditions) - set(assignment)),
-             "conditions": conditions}, indent=1))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
+        with atomic.replacing(out_dir, folder=True) as staging:
+            parts = staging / "parts"
+            parts.mkdir(parents=True)
+            per_split_seen = {split: 0 for split in SPLITS}
+            results = _tiled_in_order(pairs, spec, parts, client)
+            for pair, (tile_rows, records_path) in tqdm(zip(pairs, results), total=len(pairs), desc="tiling",
+                                                        unit="obs", disable=not progress):
+                name_of_split = assignment[pair.observation.date]
+                # Whole observations go to one shard, round-robin, so shards stay balanced.
+                name = shard_name(name_of_split, per_split_seen[name_of_split] % shards_per_split, shards_per_split)
+                per_split_seen[name_of_split] += 1
+                if name not in shards:
+                    shards[name] = [open(staging / name, "wb"), 0]
+                shard = shards[name]
+                with open(records_path, "rb") as records:
+                    shutil.copyfileobj(records, shard[0])
+                records_path.unlink()
+                for row in tile_rows:
+                    rows.append(row | {"split": name_of_split, "shard": name, "offset": shard[1]})
+                    shard[1] += 1
+            for handle, _ in shards.values():
+                handle.close()
+            parts.rmdir()
+            index = pd.DataFrame(rows)
+            index.to_parquet(staging / INDEX_NAME, index=False)
+            TileMeta(spec.tile_size, spec.stride, list(spec.channels), spec.normalisation,
+                     splits={s: sorted({d for d, a in assignment.items() if a == s}) for s in SPLITS},
+                     gap_dates=sorted(set(conditions) - set(assignment)), conditions=conditions).write(staging)
         return index
-    except BaseException:
+    finally:
         for handle, _ in shards.values():
             handle.close()
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def read_index(tiles_dir: Path) -> pd.DataFrame:
     return pd.read_parquet(Path(tiles_dir) / INDEX_NAME)
 
 
-def read_meta(tiles_dir: Path) -> dict:
-    return json.loads((Path(tiles_dir) / "meta.json").read_text())
+@dataclass(frozen=True)
+class TileMeta:
+    """What a tile folder's ``meta.json`` says about how its tiles were made and split."""
+
+    tile_size: int
+    stride: int
+    channels: list[str]                   # filter letters, one per channel
+    normalisation: str                    # as ``classical.normalise`` was asked
+    splits: dict[str, list[str]]          # split -> its dates (YYYYMMDD)
+    gap_dates: list[str]                  # dates tiled by no split, between blocks
+    conditions: dict[str, str]            # date -> its main observing condition
+
+    def write(self, tiles_dir: Path) -> None:
+        atomic.write_json(Path(tiles_dir) / "meta.json", asdict(self))
+
+
+def read_meta(tiles_dir: Path) -> TileMeta:
+    return TileMeta(**json.loads((Path(tiles_dir) / "meta.json").read_text()))
 
 
 def shard_paths(tiles_dir: Path, split: str) -> list[Path]:

@@ -16,10 +16,11 @@ import pandas as pd
 
 from sunspotter.dataset import tiles
 from sunspotter.dataset.frames import split_pairs
-from sunspotter.evaluation.full_disk import image_metrics, image_table, region_metrics, score_image
+from sunspotter.evaluation.full_disk import image_metrics, image_table, mask_only, region_metrics, score_image
 from sunspotter.evaluation.overlap import PixelOverlap, dice_by_condition
 from sunspotter.io import pspt
 from sunspotter.solar import classical
+from sunspotter.solar.analysis import Analysis
 from sunspotter.solar.solar_image import SolarImage, read_solar_image
 
 
@@ -46,7 +47,7 @@ class DetectorScores:
 def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, progress: bool = True,
                       split: str = "test", whole_images: bool = False) -> DetectorScores:
     """The classical detector (``classical.detect``) scored on ``split`` by ``score_detector``."""
-    return score_detector(lambda image: classical.detect(image.data, image.geometry_header(), contrast_cut),
+    return score_detector(lambda image: classical.detect(image.data, image.disk, contrast_cut),
                           raw_dir, tiles_dir, name="classical baseline", progress=progress, split=split,
                           whole_images=whole_images)
 
@@ -55,17 +56,18 @@ def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, ti
                    progress: bool = True, split: str = "test", whole_images: bool = False) -> DetectorScores:
     """``detect``'s mask of each whole red-continuum image of ``split``, scored inside the split's tiles and,
     with ``whole_images``, over the whole image and region by region as the full-disk localizer is
-    (``full_disk_eval.score_image``)."""
+    (``evaluation.full_disk.score_image``)."""
     from tqdm import tqdm
 
     index = tiles.read_index(tiles_dir)
-    size = tiles.read_meta(tiles_dir)["tile_size"]
+    size = tiles.read_meta(tiles_dir).tile_size
     rows_of = {key: rows for key, rows in index[index["split"] == split].groupby("observation")}
     overlaps, conditions, images, regions = {}, {}, [], []
     for key, pair in tqdm(sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc=name,
                           unit="obs", disable=not progress):
         image = read_solar_image(pair.images[0])
-        guess = detect(image)
+        segmentation = mask_only(detect)(image)
+        guess = segmentation.mask
         codes, _ = pspt.read_fits(pair.mask)
         truth = pspt.sunspot_mask(codes)
         overlap = PixelOverlap()
@@ -75,7 +77,7 @@ def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, ti
         overlaps[key] = overlap
         conditions[key] = pspt.frame_conditions(pspt.read_header(pair.images[0]))
         if whole_images:
-            row, hits = score_image(key, pair.observation.iso_date, image, truth, guess)
+            row, hits = score_image(key, pair.observation.iso_date, truth, Analysis.of(image, segmentation))
             images.append(row)
             regions.append(hits)
     if not whole_images:

@@ -14,6 +14,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sunspotter.dataset.tiles import read_meta
+from sunspotter.models.kinds import CLASSIFIER, KINDS, LOCALIZER
+
 BEGIN = "<!-- figures: made by `sunspotter figures` from the outputs below; do not edit by hand -->"
 END = "<!-- end of figures -->"
 #: The outputs the table is made from, as dvc.lock names them.
@@ -22,11 +25,11 @@ SOURCES = ("data/tiles", "metrics/train_classifier.json", "metrics/train_localiz
            "metrics/regions_localizer.csv", "metrics/profiles.json")
 #: The floors the default pipeline must reach on the leak-free test split (issue 16): (metric, at least?, bound).
 FLOORS = {
-    ("classifier", "test_f1"): (True, 0.96), ("classifier", "test_roc_auc"): (True, 0.99),
-    ("localizer", "test_dice"): (True, 0.90), ("localizer", "test_dice_hard"): (True, 0.85),
-    ("localizer", "test_dice_hard_over_baseline"): (True, 0.10),
-    ("localizer", "test_count_exact_fraction"): (True, 0.80),
-    ("localizer", "test_area_relative_error_median"): (False, 0.05),
+    (CLASSIFIER.name, "test_f1"): (True, 0.96), (CLASSIFIER.name, "test_roc_auc"): (True, 0.99),
+    (LOCALIZER.name, "test_dice"): (True, 0.90), (LOCALIZER.name, "test_dice_hard"): (True, 0.85),
+    (LOCALIZER.name, "test_dice_hard_over_baseline"): (True, 0.10),
+    (LOCALIZER.name, "test_count_exact_fraction"): (True, 0.80),
+    (LOCALIZER.name, "test_area_relative_error_median"): (False, 0.05),
 }
 CONDITIONS = ("clean", "dust", "cloud", "bad_seeing")
 #: What the full-disk localizer must reach on every instrument profile (issue 17): regions of 100 MSH or more
@@ -34,7 +37,7 @@ CONDITIONS = ("clean", "dust", "cloud", "bad_seeing")
 PROFILE_FLOORS = {"test_region_recall_100_and_up": (True, 0.90), "test_false_regions_per_image_100_and_up": (False, 1.0),
                   "test_area_relative_error_median": (False, 0.10)}
 PROFILE_AREA_FLOOR = {"jpeg_quicklook": 0.35}
-DETECTORS = {"localizer": "**CNN**", "stara": "STARA", "contrast_cut": "contrast cut"}
+DETECTORS = {LOCALIZER.name: "**CNN**", "stara": "STARA", "contrast_cut": "contrast cut"}
 
 
 def lock_hashes(root: Path) -> dict[str, str]:
@@ -64,22 +67,22 @@ def render(root: Path) -> str:
     """The figures block: a markdown table from ``root``'s metrics/ and tile index, with its sources' hashes."""
     metrics = root / "metrics"
     evaluation = json.loads((metrics / "evaluate.json").read_text())
-    classifier, localizer = evaluation["classifier"], evaluation["localizer"]
+    classifier, localizer = evaluation[CLASSIFIER.name], evaluation[LOCALIZER.name]
     baseline = json.loads((metrics / "baseline.json").read_text())
     stara = json.loads((metrics / "stara.json").read_text())
-    trained = {kind: json.loads((metrics / f"train_{kind}.json").read_text()) for kind in ("classifier", "localizer")}
+    trained = {kind: json.loads((metrics / f"train_{kind}.json").read_text()) for kind in KINDS}
     images = pd.read_csv(metrics / "images_localizer.csv")
     regions = pd.read_csv(metrics / "regions_localizer.csv")
-    meta = json.loads((root / "data/tiles/meta.json").read_text())
+    meta = read_meta(root / "data/tiles")
     index = pd.read_parquet(root / "data/tiles/index.parquet", columns=["split", "label"])
 
-    test_dates = meta["splits"]["test"]
-    test_conditions = pd.Series([meta["conditions"][date] for date in test_dates]).value_counts()
+    test_dates = meta.splits["test"]
+    test_conditions = pd.Series([meta.conditions[date] for date in test_dates]).value_counts()
     counts = index.groupby("split")["label"].agg(["count", "sum"])
     rows = [
-        ("test split", f"{len(test_dates)} whole images of {len(meta['conditions'])} dates, in "
-                       f"{_runs(sorted(meta['conditions']), set(test_dates))} blocks of consecutive dates; "
-                       f"{len(meta['splits']['val'])} val dates; {len(meta.get('gap_dates', []))} dates in the "
+        ("test split", f"{len(test_dates)} whole images of {len(meta.conditions)} dates, in "
+                       f"{_runs(sorted(meta.conditions), set(test_dates))} blocks of consecutive dates; "
+                       f"{len(meta.splits['val'])} val dates; {len(meta.gap_dates)} dates in the "
                        f"gaps left out; " + ", ".join(f"{int(test_conditions.get(c, 0))} {c.replace('_', ' ')}"
                                                       for c in CONDITIONS)),
         ("tiles: train / val / test (sunspot tiles)",
@@ -89,12 +92,12 @@ def render(root: Path) -> str:
         (f"**classifier**, test tiles at its val-chosen threshold ({classifier['test_threshold']:.2f}): accuracy, "
          "precision, recall, **F1, ROC AUC**",
          ", ".join(_number(classifier[f"test_{m}"]) for m in ("accuracy", "precision", "recall"))
-         + f", **{_floored('classifier', 'test_f1', classifier)}, {_floored('classifier', 'test_roc_auc', classifier)}**"),
+         + f", **{_floored(CLASSIFIER.name, 'test_f1', classifier)}, {_floored(CLASSIFIER.name, 'test_roc_auc', classifier)}**"),
         (f"**localizer**, test pixels at its val-chosen threshold ({localizer['test_threshold']:.2f}): **Dice**, IoU",
-         f"**{_floored('localizer', 'test_dice', localizer)}**, {_number(localizer['test_iou'])}"),
+         f"**{_floored(LOCALIZER.name, 'test_dice', localizer)}**, {_number(localizer['test_iou'])}"),
         ("... Dice on clean / dust / cloud / bad-seeing / all hard frames",
          " / ".join(_number(localizer.get(f"test_dice_{c}")) for c in CONDITIONS)
-         + f" / **{_floored('localizer', 'test_dice_hard', localizer)}**"),
+         + f" / **{_floored(LOCALIZER.name, 'test_dice_hard', localizer)}**"),
         ("classical baseline on the same test pixels: Dice overall; clean / dust / cloud / bad seeing / hard",
          f"{_number(baseline['test_dice'])}; " + " / ".join(_number(baseline.get(f"test_dice_{c}"))
                                                            for c in (*CONDITIONS, "hard"))),
@@ -103,14 +106,14 @@ def render(root: Path) -> str:
          f"{_number(stara['test_dice'])}; " + " / ".join(_number(stara.get(f"test_dice_{c}"))
                                                         for c in (*CONDITIONS, "hard"))),
         ("localizer minus baseline on the hard frames",
-         f"**{_floored('localizer', 'test_dice_hard_over_baseline', localizer, signed=True)}** Dice"),
+         f"**{_floored(LOCALIZER.name, 'test_dice_hard_over_baseline', localizer, signed=True)}** Dice"),
         (f"full-disk localizer on the {len(images)} whole test images: pooled whole-disk Dice",
          _number(localizer["test_disk_dice"])),
         ("... median relative error of the total sunspot area",
-         f"**{_floored('localizer', 'test_area_relative_error_median', localizer, percent=True)}**"),
+         f"**{_floored(LOCALIZER.name, 'test_area_relative_error_median', localizer, percent=True)}**"),
         ("... images whose sunspot-region count is exact",
          f"**{int((images['count_error'] == 0).sum())} of {len(images)}** "
-         f"({_floor_text('localizer', 'test_count_exact_fraction', localizer, percent=True)}; off by "
+         f"({_floor_text(LOCALIZER.name, 'test_count_exact_fraction', localizer, percent=True)}; off by "
          + ", ".join(f"{int(e):+d}" if e else "0" for e in images.sort_values("date")["count_error"]) + ")"),
         *((f"... sunspot regions by {title}: found of true (recall) / on a real spot of predicted (precision) / "
            "median area error of the true regions",
@@ -143,7 +146,7 @@ def _profile_table(profiles: dict) -> list[str]:
         for detector, label in DETECTORS.items():
             figures = by_detector[detector]
             floors = ({metric: (at_least, PROFILE_AREA_FLOOR.get(name, bound) if "area" in metric else bound)
-                       for metric, (at_least, bound) in PROFILE_FLOORS.items()} if detector == "localizer" else {})
+                       for metric, (at_least, bound) in PROFILE_FLOORS.items()} if detector == LOCALIZER.name else {})
             recall, false, area = (_against(figures, metric, floors.get(metric), percent=metric != _FALSE)
                                    for metric in PROFILE_FLOORS)
             images = figures["test_images"]

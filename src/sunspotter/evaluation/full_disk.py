@@ -10,9 +10,10 @@ import pandas as pd
 from scipy import ndimage
 
 from sunspotter.dataset.frames import Frame
+from sunspotter.evaluation.overlap import PixelOverlap
 from sunspotter.io import pspt
-from sunspotter.solar import catalog, classical
-from sunspotter.solar.dust_map import count_patches
+from sunspotter.solar import catalog
+from sunspotter.solar.analysis import Analysis, analyse
 from sunspotter.solar.segmentation import Segmentation
 from sunspotter.solar.solar_image import SolarImage, read_solar_image
 
@@ -37,9 +38,9 @@ def score_images(detectors: dict[str, Callable[[SolarImage], Segmentation]], fra
         truth = pspt.sunspot_mask(codes)
         true_listing = catalog.listed_regions(image, truth)  # once for every detector
         for name, segment in detectors.items():
-            segmentation = segment(image)
-            row, hits = score_image(frame.key, frame.date, image, truth, segmentation.mask, true_listing)
-            rows[name].append(row | {"dust_set_aside": count_patches(segmentation.dust)})
+            analysis = analyse(image, segment)
+            row, hits = score_image(frame.key, frame.date, truth, analysis, true_listing)
+            rows[name].append(row | {"dust_set_aside": analysis.summary()["dust_set_aside"]})
             regions[name].append(hits)
     return {name: (image_table(rows[name]), pd.concat(regions[name], ignore_index=True)) for name in detectors}
 
@@ -53,20 +54,19 @@ def mask_only(detect: Callable[[SolarImage], np.ndarray]) -> Callable[[SolarImag
     return segment
 
 
-def score_image(key: str, date: str, image: SolarImage, truth: np.ndarray, guess: np.ndarray,
+def score_image(key: str, date: str, truth: np.ndarray, analysis: Analysis,
                 true_listing: tuple[np.ndarray, pd.DataFrame] | None = None) -> tuple[dict, pd.DataFrame]:
     """One whole image's figures (true and predicted region counts and total areas in MSH, pixel overlap) and
     its ``region_hits``, from one catalog of each mask (a catalog places every region on the sphere: costly;
     ``true_listing``, the true mask's ``catalog.listed_regions``, when already made)."""
-    true_labels, true_table = true_listing or catalog.listed_regions(image, truth)
-    guess_labels, guess_table = catalog.listed_regions(image, guess)
-    truth, guess = truth.astype(bool), guess.astype(bool)
-    row = {"observation": key, "date": date, "disk_dice": classical.dice(truth, guess),
+    true_labels, true_table = true_listing or catalog.listed_regions(analysis.image, truth)
+    guess_labels, guess_table = analysis.labels, analysis.regions
+    pixels = PixelOverlap.of(truth, analysis.mask)
+    row = {"observation": key, "date": date, "disk_dice": pixels.dice(),
            "true_regions": len(true_table), "predicted_regions": len(guess_table),
            "true_area_msh": catalog.summary(true_table)["total_area_msh"],
            "predicted_area_msh": catalog.summary(guess_table)["total_area_msh"],
-           "true_pixels": int(truth.sum()), "overlap_pixels": int((truth & guess).sum()),
-           "predicted_pixels": int(guess.sum())}
+           "true_pixels": pixels.truth, "overlap_pixels": pixels.overlap, "predicted_pixels": pixels.guess}
     return row, region_hits(true_labels, true_table, guess_labels, guess_table).assign(observation=key)
 
 
@@ -82,10 +82,11 @@ def image_table(rows: list[dict]) -> pd.DataFrame:
 
 def image_metrics(table: pd.DataFrame) -> dict:
     """Test figures over the images: pooled whole-disk Dice, exact-count share, median |relative area error|."""
-    called = table["true_pixels"].sum() + table["predicted_pixels"].sum()
+    pooled = PixelOverlap(int(table["overlap_pixels"].sum()), int(table["true_pixels"].sum()),
+                          int(table["predicted_pixels"].sum()))
     return {
         "test_images": int(len(table)),
-        "test_disk_dice": float(2 * table["overlap_pixels"].sum() / called) if called else 1.0,
+        "test_disk_dice": float(pooled.dice()),
         "test_count_exact_fraction": float((table["count_error"] == 0).mean()),
         "test_count_abs_error_mean": float(table["count_error"].abs().mean()),
         "test_area_relative_error_median": float(table["area_relative_error"].abs().median()),

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sunspotter.io import pspt
 
 
+@dataclass
 class PixelOverlap:
-    """Sunspot-pixel Dice and IoU accumulated over many tiles (pooled, so empty tiles do not skew it)."""
+    """Sunspot pixels of a true and a predicted mask: how many each has and how many they share. The one place
+    Dice and IoU are computed; add overlaps together to pool them (so empty tiles do not skew the figure)."""
 
-    def __init__(self):
-        self.overlap = self.truth = self.guess = 0
+    overlap: int = 0
+    truth: int = 0
+    guess: int = 0
+
+    @classmethod
+    def of(cls, truth: np.ndarray, guess: np.ndarray) -> "PixelOverlap":
+        truth, guess = truth.astype(bool), guess.astype(bool)
+        return cls(int(np.count_nonzero(truth & guess)), int(np.count_nonzero(truth)), int(np.count_nonzero(guess)))
 
     def add(self, truth: np.ndarray, guess: np.ndarray) -> None:
-        truth, guess = truth.astype(bool), guess.astype(bool)
-        self.overlap += int(np.count_nonzero(truth & guess))
-        self.truth += int(np.count_nonzero(truth))
-        self.guess += int(np.count_nonzero(guess))
+        part = PixelOverlap.of(truth, guess)
+        self.overlap += part.overlap
+        self.truth += part.truth
+        self.guess += part.guess
 
     @classmethod
     def pooled(cls, parts) -> "PixelOverlap":
@@ -32,10 +42,12 @@ class PixelOverlap:
         # No spot anywhere and none predicted is a perfect answer.
         return 2 * self.overlap / (self.truth + self.guess) if self.truth + self.guess else 1.0
 
-    def metrics(self) -> dict:
+    def iou(self) -> float:
         union = self.truth + self.guess - self.overlap
-        iou = self.overlap / union if union else 1.0
-        return {"test_dice": float(self.dice()), "test_iou": float(iou), "test_sunspot_pixels": self.truth}
+        return self.overlap / union if union else 1.0
+
+    def metrics(self) -> dict:
+        return {"test_dice": float(self.dice()), "test_iou": float(self.iou()), "test_sunspot_pixels": self.truth}
 
 
 def dice_by_condition(per_observation: dict[str, PixelOverlap], conditions: dict[str, list[str]]) -> dict:

@@ -12,6 +12,7 @@ from sklearn import metrics as skm
 from sunspotter.dataset import stream, tiles
 from sunspotter.evaluation.overlap import PixelOverlap
 from sunspotter.io import pspt
+from sunspotter.models.kinds import ModelKind
 
 EVAL_BATCH = 64
 THRESHOLD_BINS = 200
@@ -98,16 +99,16 @@ class SplitScores:
     def labels_and_scores(self) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(self.tile_truth).astype(int), np.concatenate(self.tile_score)
 
-    def best_threshold(self, kind: str) -> tuple[float, float]:
+    def best_threshold(self, kind: ModelKind) -> tuple[float, float]:
         """(threshold, F1 there): over the tiles' own scores for the classifier (a few thousand; its batch-norm
         can squeeze every score into one 1/200 bin), over the pixel histogram for the localizer (millions)."""
-        if kind == "classifier":
+        if kind.per_tile:
             return best_f1_threshold(*self.labels_and_scores())
         return self.histogram.best_threshold()
 
-    def counts_at(self, kind: str, threshold: float) -> dict[str, int]:
+    def counts_at(self, kind: ModelKind, threshold: float) -> dict[str, int]:
         """Confusion counts at ``threshold``: exact over tiles for the classifier, from the histogram for pixels."""
-        if kind != "classifier":
+        if not kind.per_tile:
             return self.histogram.counts_at(threshold)
         truth, score = self.labels_and_scores()
         truth, guess = truth.astype(bool), score >= threshold
@@ -126,13 +127,13 @@ def best_f1_threshold(truth: np.ndarray, score: np.ndarray) -> tuple[float, floa
     return float(threshold), float(f1[k])
 
 
-def score_split(model, kind: str, tiles_dir: Path, split: str, threshold: float = 0.5,
+def score_split(model, kind: ModelKind, tiles_dir: Path, split: str, threshold: float = 0.5,
                 sunspot_examples: int = 6, clear_examples: int = 2) -> SplitScores:
     """Run ``model`` over a split's tiles (streamed) and keep scores, overlaps at ``threshold`` and a few examples."""
     observation_of = tiles.read_index(tiles_dir).set_index("tile_id")["observation"]
     scores = SplitScores()
     wanted = {True: sunspot_examples, False: clear_examples}
-    for ids, images, targets in stream.make_dataset(tiles_dir, split, kind, EVAL_BATCH, with_ids=True):
+    for ids, images, targets in stream.make_dataset(tiles_dir, split, kind.target, EVAL_BATCH, with_ids=True):
         predicted = np.asarray(model.predict_on_batch(images), np.float32)
         targets = targets.numpy()
         truth = targets == 1
@@ -140,7 +141,7 @@ def score_split(model, kind: str, tiles_dir: Path, split: str, threshold: float 
         predicted[targets == pspt.UNLABELLED] = 0.0
         scores.histogram.add(truth, predicted)
         names = [tile_id.decode() for tile_id in ids.numpy()]
-        if kind == "classifier":
+        if kind.per_tile:
             scores.tile_truth.append(truth.reshape(-1))
             scores.tile_score.append(predicted.reshape(-1))
         else:
@@ -165,19 +166,19 @@ def _add_overlaps(per_observation: dict, observations: np.ndarray, truth: np.nda
         total.guess += int(guessed[mine].sum())
 
 
-def _keep_example(scores: SplitScores, wanted: dict, kind: str, has_spot: bool, images, truth, predicted, names,
+def _keep_example(scores: SplitScores, wanted: dict, kind: ModelKind, has_spot: bool, images, truth, predicted, names,
                   i: int) -> None:
     if wanted[has_spot] <= 0:
         return
     wanted[has_spot] -= 1
-    if kind == "classifier":
+    if kind.per_tile:
         label = "spot" if has_spot else "clear"
         scores.examples.append((images[i].numpy(), None, None, f"{label}, p={float(predicted[i][0]):.2f}"))
     else:
         scores.examples.append((images[i].numpy(), truth[i], predicted[i], names[i][-10:]))
 
 
-def split_metrics(kind: str, scores: SplitScores, threshold: float) -> dict:
-    if kind == "classifier":
+def split_metrics(kind: ModelKind, scores: SplitScores, threshold: float) -> dict:
+    if kind.per_tile:
         return classifier_metrics(*scores.labels_and_scores(), threshold)
     return PixelOverlap.pooled(scores.per_observation.values()).metrics()

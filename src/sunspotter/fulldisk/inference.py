@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from sunspotter.io import pspt
 from sunspotter.solar import edges
-from sunspotter.solar.classical import disk_geometry, normalise
+from sunspotter.solar.classical import normalise
 from sunspotter.solar.dust_map import DustMap
 from sunspotter.solar.segmentation import Segmentation
 from sunspotter.solar.solar_image import SolarImage, as_red_contrast
@@ -52,22 +52,18 @@ class FullDiskModel:
         """Sunspot probability per pixel of ``image`` (0 off the disk and where mu < the archive's limb cut)."""
         zoom = image.arcsec_per_px / self.arcsec_per_px
         resample = abs(zoom - 1) > SCALE_TOLERANCE
-        header = image.geometry_header()
-        data = image.data
+        disk, data = image.disk, image.data
         if resample:
             shape = np.maximum(np.round(np.array(data.shape) * zoom), 1)
             factor_y, factor_x = shape / np.array(data.shape)
             data = _resample(data, (factor_y, factor_x))
-            # grid_mode resampling maps pixel p to (p + 0.5) * factor - 0.5
-            header["CENTER_X"] = (image.center_x + 0.5) * factor_x - 0.5
-            header["CENTER_Y"] = (image.center_y + 0.5) * factor_y - 0.5
-            header[pspt.RADIUS_KEY] = image.radius * (factor_x + factor_y) / 2
+            disk = disk.resampled(factor_x, factor_y)
         if not resample and self.normalisation == "quiet_sun":
             flat, mu = image.flattened()  # the image's own, shared with its catalog
         else:
             # As image.flattened() gives it: contrasts as in the red continuum the model was trained on.
-            flat = as_red_contrast(normalise(data, header, self.normalisation), image.wavelength_nm)
-            mu = disk_geometry(data.shape, header)
+            flat = as_red_contrast(normalise(data, disk, self.normalisation), image.wavelength_nm)
+            mu = disk.mu(data.shape)
         probability = self._over_tiles(flat, mu > 0)
         probability[mu < pspt.LIMB_MU] = 0.0  # the masks it learned from never mark the limb
         if resample:
@@ -161,12 +157,12 @@ def trained_full_disk_model(keras_path, threshold: float, tiles_dir, dust_map_pa
     from sunspotter.solar import dust_map
 
     meta = tiles.read_meta(tiles_dir)
-    if len(meta["channels"]) != 1:
+    if len(meta.channels) != 1:
         raise ValueError(f"full-disk inference takes one image per observation; this localizer was trained on "
-                         f"{meta['channels']} (set tile.channels to one filter)")
+                         f"{meta.channels} (set tile.channels to one filter)")
     return FullDiskModel(keras.saving.load_model(keras_path, compile=False), threshold=threshold,
                          arcsec_per_px=training_plate_scale(tiles.read_index(tiles_dir)),
-                         tile_size=int(meta["tile_size"]), normalisation=meta["normalisation"],
-                         overlap=int(meta["tile_size"]) // 4 if overlap is None else overlap,
+                         tile_size=int(meta.tile_size), normalisation=meta.normalisation,
+                         overlap=int(meta.tile_size) // 4 if overlap is None else overlap,
                          dust_map=dust_map.read(dust_map_path) if dust_map_path else None,
                          edge_grow=edge_grow, edge_trim=edge_trim)

@@ -13,9 +13,8 @@ import pandas as pd
 from astropy.io import fits
 
 from sunspotter.fulldisk.inference import FullDiskModel
-from sunspotter.io.pspt import atomic_write_bytes
-from sunspotter.solar import catalog as sunspot_catalog
-from sunspotter.solar.dust_map import count_patches
+from sunspotter.io import atomic
+from sunspotter.solar.analysis import analyse
 from sunspotter.solar.solar_image import SolarImage, SolarImageError, read_solar_image
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ def write_mask_fits(path: Path, image: SolarImage, mask: np.ndarray) -> None:
     header["CONTENT"] = ("sunspot mask", "1 = sunspot, 0 = not")
     header["SOURCE"] = (image.source.name[:68], "input image")
     data = mask[::-1] if image.rows_flipped else mask
-    atomic_write_bytes(path, _fits_bytes(data.astype(np.uint8), header))
+    atomic.write_bytes(path, _fits_bytes(data.astype(np.uint8), header))
 
 
 def _fits_bytes(data: np.ndarray, header: fits.Header) -> bytes:
@@ -73,27 +72,25 @@ def write_overlay(path: Path, image: SolarImage, mask: np.ndarray, table: pd.Dat
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(figure)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic.write_bytes(path, buffer.getvalue())
 
 
 def write_table(path: Path, table: pd.DataFrame) -> None:
     payload = table.to_parquet(index=False) if path.suffix == ".parquet" else table.to_csv(index=False).encode()
-    atomic_write_bytes(path, payload)
+    atomic.write_bytes(path, payload)
 
 
 def predict_one(model: FullDiskModel, path: Path, out_dir: Path, date: str | None, catalog_format: str) -> dict:
     """Run the model on one image and write its three outputs; return its summary row."""
-    image = read_solar_image(path, date)
-    segmentation = model.segment(image)
-    mask, dust = segmentation.mask, segmentation.dust
-    table = sunspot_catalog.catalog(image, mask)
+    analysis = analyse(read_solar_image(path, date), model.segment)
+    image, table = analysis.image, analysis.catalog
     stem = _stem(path)
-    write_mask_fits(out_dir / f"{stem}.mask.fits", image, mask)
-    write_overlay(out_dir / f"{stem}.overlay.png", image, mask, table, dust)
+    write_mask_fits(out_dir / f"{stem}.mask.fits", image, analysis.mask)
+    write_overlay(out_dir / f"{stem}.overlay.png", image, analysis.mask, table, analysis.segmentation.dust)
     write_table(out_dir / f"{stem}.catalog.{catalog_format}", table.assign(image=path.name))
     return {"image": path.name, "date": image.date.isoformat() if image.date else "",
-            "radius_px": round(image.radius, 2), "arcsec_per_px": round(image.arcsec_per_px, 4)} \
-        | sunspot_catalog.summary(table) | {"dust_set_aside": count_patches(dust)}
+            "radius_px": round(image.disk.radius, 2), "arcsec_per_px": round(image.arcsec_per_px, 4)} \
+        | analysis.summary()
 
 
 def predict_files(model: FullDiskModel, paths: list[Path], out_dir: Path, date: str | None = None,

@@ -1,21 +1,21 @@
 """PSPT archive conventions: file names, header keys, mask codes and FITS pair I/O.
 
 Everything that must match the real LASP archive lives here, so that a real download and the
-synthetic archive drop into the same pipeline unchanged (see ``shared/docs/PSPT.md``).
+synthetic archive drop into the same pipeline unchanged (see ``docs/PSPT.md``).
 """
 
 from __future__ import annotations
 
 import gzip
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
+
+from sunspotter.io import atomic
 
 #: Filter letters used in PSPT file names.
 FILTERS = {"R": "red continuum 607.1 nm", "B": "blue continuum 409.4 nm", "K": "Ca II K 393.4 nm", "M": "mask"}
@@ -110,14 +110,6 @@ def read_header(path: Path) -> fits.Header:
         raise PSPTFileError(f"{path}: cannot be read as FITS ({type(err).__name__}: {err})") from err
 
 
-def disk_geometry_from_header(header) -> tuple[float, float, float]:
-    """The disk's centre column, centre row (0-based pixels) and radius (pixels) from a PSPT header.
-
-    Raises KeyError, ValueError or TypeError when a key is missing or not a number.
-    """
-    return float(header["CENTER_X"]), float(header["CENTER_Y"]), float(header[RADIUS_KEY])
-
-
 #: Hard observing conditions, rarest first: a frame with several is counted under the first (see ``main_condition``).
 HARD_CONDITIONS = ("cloud", "bad_seeing", "dust")
 
@@ -157,20 +149,6 @@ def training_mask(codes: np.ndarray, mu: np.ndarray) -> np.ndarray:
     return mask
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write to a temporary name in the same folder, then rename: a killed writer leaves no half file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_fits(path: Path, data: np.ndarray, header: fits.Header, compresslevel: int = 6) -> None:
     """Write a gzipped FITS file byte-for-byte reproducibly (gzip mtime 0, no name) and atomically."""
     raw = io.BytesIO()
@@ -178,7 +156,7 @@ def write_fits(path: Path, data: np.ndarray, header: fits.Header, compresslevel:
     packed = io.BytesIO()
     with gzip.GzipFile(filename="", fileobj=packed, mode="wb", compresslevel=compresslevel, mtime=0) as gz:
         gz.write(raw.getvalue())
-    atomic_write_bytes(Path(path), packed.getvalue())
+    atomic.write_bytes(path, packed.getvalue())
 
 
 #: FITS files come in blocks of this many bytes; the header ends with an END card.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sunspotter.models.kinds import ModelKind
+
 
 def _table(rows: dict, header: tuple[str, str]) -> list[str]:
     lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
@@ -53,18 +55,15 @@ def profiles_section(profiles: dict) -> list[str]:
     return lines + [""]
 
 
-def model_card(name: str, kind: str, *, data_hash: str, git_commit: str, params: dict, metrics: dict,
+def model_card(name: str, kind: ModelKind, *, data_hash: str, git_commit: str, params: dict, metrics: dict,
                gates: dict, run_id: str, strata=None, profiles: dict | None = None) -> str:
     """Markdown: what the model is, the data and code it came from, its params, its test metrics (with the
     full-disk model's ``strata``, a ``region_figures`` table, and its figures per instrument ``profiles``
     when given), its gates."""
     from sunspotter.lifecycle.registry import gate_failures
 
-    what = {"classifier": "says whether a 128 x 128 tile of a full-disk image holds a sunspot",
-            "localizer": "takes a whole full-disk solar image and returns its sunspot mask (a U-Net run over "
-                         "overlapping tiles)"}[kind]
     failures = gate_failures(metrics, gates)
-    lines = [f"# {name}", "", f"The sunspot {kind}: {what}.", "",
+    lines = [f"# {name}", "", f"The sunspot {kind.name}: {kind.description}.", "",
              "## Lineage", f"- data: `data/tiles` DVC hash `{data_hash}`", f"- code: git commit `{git_commit}`",
              f"- training run: `{run_id}`", "", "## Params", *_table(params, ("param", "value")), "",
              *(strata_section(strata) if strata is not None else []),

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sunspotter.fulldisk.inference import FullDiskModel
+from sunspotter.io import atomic
 
 KERAS_ARTIFACT, SETTINGS_ARTIFACT, DUST_ARTIFACT = "keras_model", "settings", "dust_map"
 #: Fields of FullDiskModel that travel as artifacts of their own, not as settings.
@@ -59,8 +60,7 @@ class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
         self.full_disk = FullDiskModel(model, **settings, dust_map=dust)
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        from sunspotter.solar.catalog import catalog, summary
-        from sunspotter.solar.dust_map import count_patches
+        from sunspotter.solar.analysis import analyse
         from sunspotter.solar.solar_image import read_solar_image
 
         dates = model_input["date"] if "date" in model_input else [None] * len(model_input)
@@ -71,12 +71,11 @@ class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
                 path = Path(folder) / f"image{suffix_for(payload)}"
                 path.write_bytes(payload)
                 image = read_solar_image(path, date or None)
-            segmentation = self.full_disk.segment(image)
-            mask = segmentation.mask
-            figures = summary(catalog(image, mask))
-            rows.append({"mask_png": mask_png(mask[::-1] if image.rows_flipped else mask),
+            analysis = analyse(image, self.full_disk.segment)
+            figures = analysis.summary()
+            rows.append({"mask_png": mask_png(analysis.mask[::-1] if image.rows_flipped else analysis.mask),
                          "regions": figures["regions"], "total_area_msh": figures["total_area_msh"],
-                         "dust_set_aside": count_patches(segmentation.dust)})
+                         "dust_set_aside": figures["dust_set_aside"]})
         return pd.DataFrame(rows)
 
 
@@ -99,7 +98,7 @@ def _artifacts(model: FullDiskModel, keras_path: Path, folder: Path) -> dict[str
     from sunspotter.solar import dust_map
 
     settings = {f.name: getattr(model, f.name) for f in fields(model) if f.init and f.name not in OWN_ARTIFACTS}
-    (folder / "settings.json").write_text(json.dumps(settings, indent=1))
+    atomic.write_json(folder / "settings.json", settings)
     artifacts = {KERAS_ARTIFACT: str(keras_path), SETTINGS_ARTIFACT: str(folder / "settings.json")}
     if model.dust_map is not None:
         dust_map.write(folder / "dust_map.fits.gz", model.dust_map)
@@ -109,12 +108,8 @@ def _artifacts(model: FullDiskModel, keras_path: Path, folder: Path) -> dict[str
 
 def save_full_disk_model(model: FullDiskModel, keras_path: Path, out_dir: Path) -> None:
     """Write the pyfunc to a folder (``sunspotter predict --model FOLDER`` and ``mlflow models serve -m``)."""
-    import shutil
-
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    with tempfile.TemporaryDirectory() as folder:
-        mlflow.pyfunc.save_model(str(out_dir), python_model=FullDiskLocalizer(), signature=_signature(),
+    with tempfile.TemporaryDirectory() as folder, atomic.replacing(out_dir, folder=True) as staging:
+        mlflow.pyfunc.save_model(str(staging), python_model=FullDiskLocalizer(), signature=_signature(),
                                  artifacts=_artifacts(model, keras_path, Path(folder)),
                                  pip_requirements=_requirements())
 

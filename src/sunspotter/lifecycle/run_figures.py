@@ -9,16 +9,16 @@ import numpy as np
 from sunspotter.evaluation import plots
 from sunspotter.evaluation.tile_scores import SplitScores
 from sunspotter.lifecycle import tracking
+from sunspotter.models.kinds import ModelKind
 
 
-def log_figures(kind: str, split: str, scores: SplitScores, threshold: float, curves: dict | None = None,
+def log_figures(kind: ModelKind, split: str, scores: SplitScores, threshold: float, curves: dict | None = None,
                 best_epoch: int | None = None, run_id: str | None = None) -> None:
     """Learning curves (when given), PR curve, confusion matrix and example tiles of ``split`` as run artifacts."""
-    unit = "tiles" if kind == "classifier" else "pixels"
+    title = f"{kind.name}, {split} {kind.unit}"
     figures = {
-        f"{split}_pr_curve.png": plots.pr_curve(scores.histogram.pr_curve(), threshold, f"{kind}, {split} {unit}"),
-        f"{split}_confusion.png": plots.confusion_matrix(scores.counts_at(kind, threshold),
-                                                         f"{kind}, {split} {unit}"),
+        f"{split}_pr_curve.png": plots.pr_curve(scores.histogram.pr_curve(), threshold, title),
+        f"{split}_confusion.png": plots.confusion_matrix(scores.counts_at(kind, threshold), title),
     }
     if scores.examples:
         images, truths, probabilities, titles = zip(*scores.examples)

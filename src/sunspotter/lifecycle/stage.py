@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import shutil
@@ -13,7 +12,7 @@ from pathlib import Path
 from sunspotter.acquire.lasp import ArchiveError
 from sunspotter.checks.suite import ValidationFailed
 from sunspotter.config import ConfigError, load_params
-from sunspotter.io.pspt import PSPTFileError, atomic_write_bytes
+from sunspotter.io.pspt import PSPTFileError
 from sunspotter.lifecycle.tracking import TrackingUnavailable
 
 log = logging.getLogger(__name__)
@@ -38,11 +37,6 @@ def stage_main(func):
             sys.exit(1)
 
     return wrapper
-
-
-def write_json(path: str | Path, payload: dict) -> None:
-    """Write a metrics or summary JSON atomically, keys sorted so unchanged content hashes the same."""
-    atomic_write_bytes(Path(path), (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
 
 
 def fresh_data_docs(suite: str) -> Path:

@@ -11,6 +11,7 @@ import numpy as np
 
 from sunspotter.config import Params
 from sunspotter.lifecycle.run_figures import log_figures
+from sunspotter.models.kinds import ModelKind
 from sunspotter.training.fit import metric_name, train
 
 
@@ -23,7 +24,7 @@ class MlflowEpochLogger(keras.callbacks.Callback):
         mlflow.log_metrics({metric_name(k): float(v) for k, v in (logs or {}).items()} | rate, step=epoch)
 
 
-def train_and_log(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, progress: bool | None = None) -> dict:
+def train_and_log(kind: ModelKind, params: Params, tiles_dir: Path, out_dir: Path, *, progress: bool | None = None) -> dict:
     """``training.fit.train`` inside the caller's MLflow run: per-epoch metrics as it fits, then its params,
     figures and model; return metrics, history, threshold and model URI."""
     trained = train(kind, params, tiles_dir, out_dir, callbacks=(MlflowEpochLogger(),), progress=progress)
@@ -31,11 +32,11 @@ def train_and_log(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, 
     mlflow.log_metrics({"best_epoch": trained.best_epoch, "epochs_run": trained.epochs_run,
                         "threshold": trained.threshold, "val_f1_at_threshold": trained.val_f1})
     log_figures(kind, "val", trained.val, trained.threshold, trained.curves, trained.best_epoch)
-    tile_size, channels = trained.meta["tile_size"], len(trained.meta["channels"])
+    tile_size, channels = trained.meta.tile_size, len(trained.meta.channels)
     example = np.zeros((1, tile_size, tile_size, channels), np.float32)
     signature = mlflow.models.infer_signature(example, trained.model.predict(example, verbose=0))
-    info = mlflow.tensorflow.log_model(trained.model, name=kind, signature=signature, input_example=example,
-                                       metadata={"threshold": trained.threshold, "channels": trained.meta["channels"],
-                                                 "normalisation": trained.meta["normalisation"]})
+    info = mlflow.tensorflow.log_model(trained.model, name=kind.name, signature=signature, input_example=example,
+                                       metadata={"threshold": trained.threshold, "channels": trained.meta.channels,
+                                                 "normalisation": trained.meta.normalisation})
     return {"metrics": trained.metrics, "history": trained.curves, "threshold": trained.threshold,
             "model_uri": info.model_uri}

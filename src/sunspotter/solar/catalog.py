@@ -38,7 +38,7 @@ COLUMNS = ["region", "x", "y", "latitude_deg", "longitude_deg", "mu", "area_px",
 
 def on_sphere(image: SolarImage, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Unit vectors (n, 3) of disk pixel positions on the solar sphere (z towards the observer)."""
-    u, v = (x - image.center_x) / image.radius, (y - image.center_y) / image.radius
+    u, v = (x - image.disk.center_x) / image.disk.radius, (y - image.disk.center_y) / image.disk.radius
     return np.stack([u, v, np.sqrt(np.clip(1.0 - u * u - v * v, 0.0, None))], axis=1)
 
 
@@ -106,7 +106,7 @@ def listed_regions(image: SolarImage, mask: np.ndarray) -> tuple[np.ndarray, pd.
     on = labels > 0
     # A pixel's true area on the sphere is its projected area / mu; mu is floored where the limb cut hides spots.
     sphere_area = np.where(on, 1.0 / np.maximum(mu, 0.05), 0.0)
-    hemisphere_px = 2 * np.pi * image.radius**2
+    hemisphere_px = 2 * np.pi * image.disk.radius**2
     to_msh = 1e6 / hemisphere_px
     umbra = on & (contrast < UMBRA_CONTRAST)
     y, x = (np.array(c) for c in zip(*ndimage.center_of_mass(on, labels, index)))

@@ -9,22 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from sunspotter.io import pspt
+from sunspotter.solar.disk import SolarDisk
 
 #: A pixel darker than this fraction of the quiet Sun at its mu is a sunspot (penumbra is 0.75-0.85).
 CONTRAST_CUT = 0.88
 MU_BINS = 60
-
-
-def disk_geometry(shape: tuple[int, int], header) -> np.ndarray:
-    """mu (cos of the heliocentric angle) per pixel from the header's disk centre and radius; 0 off the disk."""
-    cx, cy, radius = pspt.disk_geometry_from_header(header)
-    y = ((np.arange(shape[0], dtype=np.float32) - cy) / radius)[:, None]
-    x = ((np.arange(shape[1], dtype=np.float32) - cx) / radius)[None, :]
-    # In place on one full-size array: tiling runs this on every image, and several workers share memory bandwidth.
-    mu = x * x + y * y
-    np.subtract(np.float32(1.0), mu, out=mu)
-    np.maximum(mu, np.float32(0.0), out=mu)
-    return np.sqrt(mu, out=mu)
 
 
 def _ring_medians(values: np.ndarray, rings: np.ndarray) -> np.ndarray:
@@ -39,9 +28,9 @@ def _ring_medians(values: np.ndarray, rings: np.ndarray) -> np.ndarray:
     return np.interp(np.arange(MU_BINS), np.flatnonzero(filled), medians[filled]).astype(np.float32)
 
 
-def flatten(image: np.ndarray, header) -> tuple[np.ndarray, np.ndarray]:
+def flatten(image: np.ndarray, disk: SolarDisk) -> tuple[np.ndarray, np.ndarray]:
     """Image divided by its own centre-to-limb profile (median per mu ring, sky subtracted); and mu."""
-    mu = disk_geometry(image.shape, header)
+    mu = disk.mu(image.shape)
     on_disk = mu > 0
     data = image.astype(np.float32)
     # Ring and sky medians from every third pixel each way: thousands of pixels per ring, a ninth of the cost.
@@ -56,25 +45,19 @@ def flatten(image: np.ndarray, header) -> tuple[np.ndarray, np.ndarray]:
     return flat, mu
 
 
-def detect(image: np.ndarray, header, contrast_cut: float = CONTRAST_CUT) -> np.ndarray:
+def detect(image: np.ndarray, disk: SolarDisk, contrast_cut: float = CONTRAST_CUT) -> np.ndarray:
     """Binary sunspot mask (uint8) by a contrast threshold after limb-darkening removal."""
-    flat, mu = flatten(image, header)
+    flat, mu = flatten(image, disk)
     # The archive's masks never mark spots at mu < 0.15, so neither does the detector.
     return ((mu >= pspt.LIMB_MU) & (flat < contrast_cut)).astype(np.uint8)
 
 
-def dice(truth: np.ndarray, guess: np.ndarray) -> float:
-    truth, guess = truth.astype(bool), guess.astype(bool)
-    total = int(truth.sum() + guess.sum())
-    return 2.0 * int((truth & guess).sum()) / total if total else 1.0
-
-
-def normalise(image: np.ndarray, header, method: str = "disk_centre") -> np.ndarray:
+def normalise(image: np.ndarray, disk: SolarDisk, method: str = "disk_centre") -> np.ndarray:
     """Scale counts to the quiet Sun: by the disk centre (sky 0, centre 1) or pixel by pixel at its mu."""
     if method == "quiet_sun":
-        return flatten(image, header)[0]
+        return flatten(image, disk)[0]
     image = image.astype(np.float32)
-    cx, cy, radius = pspt.disk_geometry_from_header(header)
+    cx, cy, radius = disk.center_x, disk.center_y, disk.radius
     y, x = np.ogrid[: image.shape[0], : image.shape[1]]
     r = np.hypot(x - cx, y - cy)
     sky = float(np.median(image[r > radius * 1.02])) if (r > radius * 1.02).any() else 0.0

@@ -7,10 +7,10 @@ Text burnt in outside the disk is never part of the largest blob, so it cannot p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import ndimage
+
+from sunspotter.solar.disk import SolarDisk
 
 #: The limb is where the brightness crosses this fraction of the way from sky to the disk's median.
 LIMB_LEVEL = 0.25
@@ -22,13 +22,6 @@ class DiskFitError(ValueError):
     """No solar disk could be found."""
 
 
-@dataclass(frozen=True)
-class Disk:
-    center_x: float  # 0-based column
-    center_y: float  # 0-based row
-    radius: float  # pixels
-
-
 def _circle_through(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     """Least-squares circle (Kasa): x^2 + y^2 = 2 a x + 2 b y + c."""
     design = np.column_stack([2 * x, 2 * y, np.ones_like(x)])
@@ -36,7 +29,7 @@ def _circle_through(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(a), float(b), float(np.sqrt(max(c + a * a + b * b, 0.0)))
 
 
-def fit_disk(image: np.ndarray, rounds: int = 4) -> Disk:
+def fit_disk(image: np.ndarray, rounds: int = 4) -> SolarDisk:
     """The solar disk in a 2-D image (any brightness units, sky darker than the disk)."""
     smooth = ndimage.uniform_filter(image.astype(np.float32), size=3)
     sky = float(np.percentile(smooth, 2))
@@ -65,4 +58,4 @@ def fit_disk(image: np.ndarray, rounds: int = 4) -> Disk:
         cx, cy, radius = _circle_through(x[keep], y[keep])
     if radius < 8:
         raise DiskFitError(f"no solar disk found: the fitted radius {radius:.1f} px is too small")
-    return Disk(cx, cy, radius)
+    return SolarDisk(cx, cy, radius)

@@ -22,6 +22,7 @@ import numpy as np
 from astropy.io import fits
 
 from sunspotter.io import pspt
+from sunspotter.solar.disk import SolarDisk
 from sunspotter.solar.disk_fit import DiskFitError, fit_disk
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
@@ -41,11 +42,30 @@ CONTINUUM_NM = (400.0, 1100.0)
 def as_red_contrast(contrast: np.ndarray, wavelength_nm: float | None) -> np.ndarray:
     """Contrasts to the quiet Sun measured at ``wavelength_nm`` as they are in the red continuum.
 
-    Wien's law: a feature of brightness temperature T against the quiet Sun's T0 has contrast
-    exp(-(c2 / lambda) (1/T - 1/T0)), so contrast at one wavelength is contrast at another raised to the
-    ratio of the wavelengths. A spot is darker in blue light (an umbra of 0.3 in the red is 0.17 at 409 nm)
-    and paler in the near infrared; converted, the same spot has the same contrast whatever the filter.
-    Unknown or non-continuum wavelengths leave ``contrast`` unchanged."""
+    In Wien's limit a feature of brightness temperature T against the quiet Sun's T0 has contrast
+    exp(-(c2 / lambda) (1/T - 1/T0)), so the contrast at one wavelength is the contrast at another raised to
+    the ratio of the wavelengths. A spot is darker in blue light (an umbra of 0.3 in the red is 0.17 at
+    409 nm) and paler in the near infrared; converted, the same spot has the same contrast whatever the
+    filter.
+
+    Parameters
+    ----------
+    contrast : numpy.ndarray
+        Intensity over the local quiet Sun at ``wavelength_nm`` (0 off the disk, left as it is).
+    wavelength_nm : float or None
+        The image's continuum wavelength in nm; None, or a wavelength outside ``CONTINUUM_NM`` (Ca II K,
+        EUV), leaves ``contrast`` unchanged.
+
+    Returns
+    -------
+    numpy.ndarray
+        The contrast as it would be at ``RED_CONTINUUM_NM`` (607.1 nm).
+
+    References
+    ----------
+    .. [1] Wien's approximation to Planck's law, c2 = hc/k = 1.4388e7 nm K (CODATA 2018); see docs/PSPT.md,
+       "Other wavelengths".
+    """
     if wavelength_nm is None or not CONTINUUM_NM[0] <= wavelength_nm <= CONTINUUM_NM[1] \
             or abs(wavelength_nm - RED_CONTINUUM_NM) < 0.05:
         return contrast
@@ -62,9 +82,7 @@ class SolarImage:
     """A full-disk image with its geometry; positions are 0-based (x = column, y = row, row 0 at the bottom)."""
 
     data: np.ndarray  # float32, 2-D
-    center_x: float
-    center_y: float
-    radius: float  # pixels
+    disk: SolarDisk
     arcsec_per_px: float
     date: dt.datetime | None
     source: Path
@@ -80,7 +98,7 @@ class SolarImage:
         if self._flattened is None:
             from sunspotter.solar.classical import flatten
 
-            flat, mu = flatten(self.data, self.geometry_header())
+            flat, mu = flatten(self.data, self.disk)
             self._flattened = as_red_contrast(flat, self.wavelength_nm), mu
         return self._flattened
 
@@ -90,7 +108,7 @@ class SolarImage:
         if "CTYPE1" in self.header:
             return fits.Header(self.header)
         if self.date is None:
-            return self.geometry_header()
+            return self.disk.to_header()
         import astropy.units as u
         import sunpy.map
         from astropy.coordinates import SkyCoord
@@ -98,19 +116,31 @@ class SolarImage:
 
         centre = SkyCoord(0 * u.arcsec, 0 * u.arcsec, obstime=self.date, observer="earth",
                           frame=frames.Helioprojective)
-        header = sunpy.map.make_fitswcs_header(self.data.shape, centre, reference_pixel=[self.center_x, self.center_y] * u.pix,
+        header = sunpy.map.make_fitswcs_header(self.data.shape, centre,
+                                               reference_pixel=[self.disk.center_x, self.disk.center_y] * u.pix,
                                                scale=[self.arcsec_per_px] * 2 * u.arcsec / u.pix)
-        return fits.Header(header) + self.geometry_header()
-
-    def geometry_header(self) -> fits.Header:
-        """The keys ``classical.flatten`` reads, for this image's disk."""
-        header = fits.Header()
-        header["CENTER_X"], header["CENTER_Y"], header[pspt.RADIUS_KEY] = self.center_x, self.center_y, self.radius
-        return header
+        return fits.Header(header) + self.disk.to_header()
 
 
 def apparent_radius_arcsec(date: dt.datetime | None) -> float:
-    """The Sun's apparent radius seen from Earth on ``date`` (sunpy), or the yearly mean."""
+    """The Sun's apparent radius seen from Earth.
+
+    Parameters
+    ----------
+    date : datetime.datetime or None
+        When the image was taken; None for an undated picture.
+
+    Returns
+    -------
+    float
+        Angular radius in arcsec from sunpy's ephemeris on ``date``; ``MEAN_RADIUS_ARCSEC`` (959.63, the
+        radius at 1 AU) when there is no date.
+
+    References
+    ----------
+    .. [1] ``sunpy.coordinates.sun.angular_radius``, from the photospheric radius (IAU 2015 Resolution B3)
+       and the Earth-Sun distance of the JPL ephemeris.
+    """
     if date is None:
         return MEAN_RADIUS_ARCSEC
     from sunpy.coordinates import sun
@@ -135,10 +165,10 @@ def _check_size(shape, path: Path) -> None:
 
 
 def _read_pspt(path: Path, data: np.ndarray, header: fits.Header) -> SolarImage:
-    cx, cy, radius = pspt.disk_geometry_from_header(header)
+    disk = SolarDisk.from_header(header)
     date = _parse_date(header.get("DATE_OBS"), path)
     wavelength = header.get("WAVELNTH")  # nm, by the archive's convention
-    return SolarImage(data.astype(np.float32), cx, cy, radius, apparent_radius_arcsec(date) / radius, date, path,
+    return SolarImage(data.astype(np.float32), disk, apparent_radius_arcsec(date) / disk.radius, date, path,
                       header=header, wavelength_nm=float(wavelength) if isinstance(wavelength, (int, float)) else None)
 
 
@@ -157,7 +187,8 @@ def _from_map(path: Path, smap) -> SolarImage:
         raise SolarImageError(f"{path}: its WCS does not place a solar disk in the image")
     date = smap.date.to_datetime() if smap.date is not None else None
     header = fits.Header(smap.wcs.to_header())
-    return SolarImage(np.asarray(smap.data, dtype=np.float32), cx, cy, radius, scale, date, path, header=header,
+    return SolarImage(np.asarray(smap.data, dtype=np.float32), SolarDisk(cx, cy, radius), scale, date, path,
+                      header=header,
                       wavelength_nm=_wavelength_nm(smap))
 
 
@@ -223,7 +254,7 @@ def _read_picture(path: Path, date: dt.datetime | None) -> SolarImage:
         disk = fit_disk(data)
     except DiskFitError as err:
         raise SolarImageError(f"{path}: {err}") from err
-    return SolarImage(data, disk.center_x, disk.center_y, disk.radius, apparent_radius_arcsec(date) / disk.radius,
+    return SolarImage(data, disk, apparent_radius_arcsec(date) / disk.radius,
                       date, path, rows_flipped=True)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from sunspotter.io import pspt
-from sunspotter.solar.classical import disk_geometry
 from sunspotter.solar.solar_image import SolarImage
 
 #: The quiet-Sun level the image is divided by: the median over the disk within this mu of its centre.
@@ -35,7 +34,7 @@ def detect(image: SolarImage, threshold: float, arcsec_per_px: float = 0.0) -> n
     import sunpy.map
     from sunkit_image.stara import stara
 
-    mu = disk_geometry(image.data.shape, image.geometry_header())
+    mu = image.disk.mu(image.data.shape)
     centre = image.data[mu > CENTRE_MU]
     level = float(np.median(centre)) if centre.size else 1.0
     downsample = binning(image.arcsec_per_px, arcsec_per_px)

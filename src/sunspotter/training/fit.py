@@ -4,7 +4,6 @@ It knows nothing of MLflow: ``lifecycle.training_run`` hands it a per-epoch call
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,10 +11,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from sunspotter.config import MONITORS, Params
+from sunspotter.config import MONITORS, Params, as_run_params
 from sunspotter.dataset import stream, tiles
 from sunspotter.dataset.augment import Augmentation
 from sunspotter.evaluation.tile_scores import SplitScores, score_split
+from sunspotter.io import atomic
+from sunspotter.models.kinds import ModelKind
 
 
 def device_name() -> str:
@@ -49,17 +50,9 @@ def learning_rate_schedule(peak: float, total_steps: int):
                                                   warmup_target=peak, warmup_steps=warm_up)
 
 
-def compile_model(kind: str, model, learning_rate, focal_gamma: float = 0.0):
+def compile_model(kind: ModelKind, model, learning_rate, focal_gamma: float = 0.0):
     """Compile for training; ``learning_rate`` is a number or a Keras schedule."""
-    from sunspotter.models.losses import DiceCrossEntropy, DiceScore, cross_entropy
-
-    optimizer = keras.optimizers.Adam(learning_rate)
-    if kind == "classifier":
-        model.compile(optimizer=optimizer, loss=cross_entropy(focal_gamma),
-                      metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc"),
-                               keras.metrics.Precision(name="precision"), keras.metrics.Recall(name="recall")])
-    else:
-        model.compile(optimizer=optimizer, loss=DiceCrossEntropy(focal_gamma), metrics=[DiceScore(name="dice")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=kind.loss(focal_gamma), metrics=kind.metrics())
     return model
 
 
@@ -79,7 +72,7 @@ class Trained:
     val_f1: float
     val: SplitScores
     run_params: dict  # settings and devices, as logged with the run
-    meta: dict  # the tiles' metadata: channels and normalisation travel with the model
+    meta: tiles.TileMeta  # channels and normalisation travel with the model
 
     @property
     def epochs_run(self) -> int:
@@ -92,33 +85,31 @@ class Trained:
                 | {"threshold": self.threshold, "best_epoch": self.best_epoch, "epochs_run": self.epochs_run})
 
 
-def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, callbacks: tuple = (),
+def train(kind: ModelKind, params: Params, tiles_dir: Path, out_dir: Path, *, callbacks: tuple = (),
           progress: bool | None = None) -> Trained:
     """Train one model on the train split with early stopping on its monitored val metric (best weights restored),
-    choose its decision threshold on the val split and save it to ``out_dir/<kind>.keras``.
+    choose its decision threshold on the val split and save it to ``out_dir/<kind name>.keras``.
 
     ``callbacks`` are Keras callbacks added to the fit (the MLflow epoch logger, from ``lifecycle``).
     """
     import tensorflow as tf
 
-    from sunspotter.models import BUILDERS, for_inference
-
-    settings = params.train[kind]
+    settings = params.train[kind.name]
     keras.utils.set_random_seed(params.base.seed)
     meta = tiles.read_meta(tiles_dir)
-    tile_size, channels = meta["tile_size"], len(meta["channels"])
+    tile_size, channels = meta.tile_size, len(meta.channels)
     index = tiles.read_index(tiles_dir)
     train_labels = index.loc[index["split"] == "train", "label"]
     # Oversampling needs both classes in the split (a tiny test config may have no spot at all).
     oversample = 0 < train_labels.sum() < len(train_labels)
-    train_ds = stream.make_dataset(tiles_dir, "train", kind, settings.batch_size, shuffle=True, seed=params.base.seed,
+    train_ds = stream.make_dataset(tiles_dir, "train", kind.target, settings.batch_size, shuffle=True, seed=params.base.seed,
                                   positive_fraction=settings.positive_fraction if oversample else None,
                                   hard_negative_fraction=settings.hard_negative_fraction,
                                   augmentation=Augmentation.of(asdict(settings)))
-    val_ds = stream.make_dataset(tiles_dir, "val", kind, settings.batch_size)
+    val_ds = stream.make_dataset(tiles_dir, "val", kind.target, settings.batch_size)
 
     def build():
-        return BUILDERS[kind](tile_size, list(settings.filters), channels)
+        return kind.build(tile_size, list(settings.filters), channels)
 
     gpus = [device.name.replace("physical_device:", "") for device in tf.config.list_physical_devices("GPU")]
     policy = precision_policy(bool(gpus))
@@ -130,12 +121,12 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, callback
     with strategy.scope():
         model = compile_model(kind, build(), learning_rate_schedule(settings.learning_rate, settings.epochs * steps),
                               settings.focal_gamma)
-    run_params = ({f"train.{kind}.{k}": v for k, v in asdict(settings).items()}
-                  | {"base.seed": params.base.seed, "base.tile_size": tile_size, "device": device_name(),
+    run_params = (as_run_params(f"train.{kind.name}", settings) | as_run_params("base", params.base, only=("seed", "tile_size"))
+                  | {"device": device_name(),
                      "precision_policy": policy, "replicas": strategy.num_replicas_in_sync})
     show_bar = sys.stdout.isatty() if progress is None else progress
     monitor = settings.monitor
-    mode = "max" if MONITORS[kind][monitor] else "min"
+    mode = "max" if MONITORS[kind.name][monitor] else "min"
     callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=settings.patience,
                                                restore_best_weights=True),
                  *callbacks]
@@ -150,16 +141,14 @@ def train(kind: str, params: Params, tiles_dir: Path, out_dir: Path, *, callback
     keras.mixed_precision.set_global_policy("float32")
     network = build()
     network.set_weights(model.get_weights())
-    final = for_inference(kind, network)
+    final = kind.for_inference(network)
     val = score_split(final, kind, tiles_dir, "val")
     threshold, val_f1 = val.best_threshold(kind)
-    save_atomically(final, out_dir / f"{kind}.keras")
+    save_atomically(final, out_dir / f"{kind.name}.keras")
     return Trained(final, curves, best_epoch, threshold, val_f1, val, run_params, meta)
 
 
 def save_atomically(model, path: Path) -> None:
     """Save under a temporary name, then rename: a killed run never leaves a half-written model."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    model.save(temporary)
-    os.replace(temporary, path)
+    with atomic.replacing(path) as temporary:
+        model.save(temporary)

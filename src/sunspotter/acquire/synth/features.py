@@ -93,7 +93,25 @@ def _footprint(disk: Disk, size: int, lat: float, lon: float, radius_px: float, 
 
 
 def spot_radius_px(area_msh: float, disk_radius: float) -> float:
-    """Radius of a circle covering ``area_msh`` of the visible hemisphere (2 pi R^2 * 1e-6 per MSH)."""
+    """Radius in pixels of a disk-centre circle covering ``area_msh``.
+
+    Parameters
+    ----------
+    area_msh : float
+        Area in millionths of the solar hemisphere (MSH), as NOAA reports spot areas.
+    disk_radius : float
+        The solar disk's radius in pixels.
+
+    Returns
+    -------
+    float
+        The radius in pixels: one MSH is 1e-6 of the hemisphere's 2 pi R^2.
+
+    References
+    ----------
+    .. [1] NOAA/SWPC, Solar Region Summary: areas in millionths of the solar hemisphere, corrected for
+       foreshortening.
+    """
     return disk_radius * np.sqrt(2e-6 * area_msh)
 
 

@@ -15,18 +15,66 @@ PSPT_IMAGE_SIZE = 2048
 
 
 def earth_sun_distance_au(date: dt.date) -> float:
-    """Earth-Sun distance from the orbit's eccentricity (perihelion about 3 January)."""
+    """Earth-Sun distance on ``date``, to first order in the orbit's eccentricity.
+
+    Parameters
+    ----------
+    date : datetime.date
+        The day of observation (UTC).
+
+    Returns
+    -------
+    float
+        Distance in astronomical units: about 0.983 at perihelion (about 3 January), 1.017 at aphelion.
+
+    References
+    ----------
+    .. [1] Meeus, J. (1998), *Astronomical Algorithms*, 2nd ed., ch. 25: eccentricity of Earth's orbit
+       e = 0.01671, anomalistic year 365.256 days.
+    """
     day = date.timetuple().tm_yday
     return 1.0 - 0.01671 * np.cos(2 * np.pi * (day - 3) / 365.256)
 
 
 def apparent_radius_arcsec(date: dt.date) -> float:
-    """About 976 arcsec in January, 945 arcsec in July."""
+    """The Sun's apparent radius seen from Earth on ``date``: about 976 arcsec in January, 945 in July.
+
+    Parameters
+    ----------
+    date : datetime.date
+        The day of observation (UTC).
+
+    Returns
+    -------
+    float
+        Angular radius in arcsec, ``RADIUS_ARCSEC_1AU`` scaled by the inverse Earth-Sun distance.
+
+    References
+    ----------
+    .. [1] Auwers, A. (1891), *Astron. Nachr.* 128, 361: the solar radius of 959.63 arcsec at 1 AU, the
+       value sunpy and the IAU use for the photosphere's apparent size.
+    """
     return RADIUS_ARCSEC_1AU / earth_sun_distance_au(date)
 
 
 def b0_angle_deg(date: dt.date) -> float:
-    """Heliographic latitude of the disk centre: 0 in early June and December, +7.25 in September."""
+    """Heliographic latitude of the disk centre (B0) on ``date``.
+
+    Parameters
+    ----------
+    date : datetime.date
+        The day of observation (UTC).
+
+    Returns
+    -------
+    float
+        B0 in degrees: 0 in early June and December, +7.25 in early September, -7.25 in early March.
+
+    References
+    ----------
+    .. [1] Carrington, R. C. (1863), *Observations of the Spots on the Sun*: the solar equator is inclined
+       7.25 degrees to the ecliptic, so B0 swings by that much over a year (a sine is its first-order form).
+    """
     day = date.timetuple().tm_yday
     return 7.25 * np.sin(2 * np.pi * (day - 158) / 365.25)
 

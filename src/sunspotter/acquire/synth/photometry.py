@@ -14,7 +14,23 @@ K_CONTRAST = {3: 1.25, 4: 1.45, 5: 1.75, 6: 2.1, 7: 0.55, 8: 0.85}
 
 
 def limb_darkening(mu: np.ndarray) -> np.ndarray:
-    """Red-continuum I(mu)/I(1); 0.735 at mu = 0.5, 0.305 at the limb."""
+    """Centre-to-limb variation of the red continuum (607.1 nm).
+
+    Parameters
+    ----------
+    mu : numpy.ndarray
+        Cosine of the heliocentric angle, 1 at disk centre, 0 at the limb.
+
+    Returns
+    -------
+    numpy.ndarray
+        I(mu)/I(1), float32: 0.735 at mu = 0.5, 0.305 at the limb.
+
+    References
+    ----------
+    .. [1] Neckel, H. & Labs, D. (1994), "Solar limb darkening 1986-1990", *Sol. Phys.* 153, 91: the
+       fifth-order polynomial, interpolated to 607.1 nm (``NECKEL_LABS_607``; see docs/PSPT.md).
+    """
     mu = np.asarray(mu, dtype=np.float32)
     return np.polynomial.polynomial.polyval(mu, NECKEL_LABS_607).astype(np.float32)
 
@@ -47,10 +63,30 @@ C2_NM_K = 1.4388e7
 
 
 def at_wavelength(red_ratio: np.ndarray, wavelength_nm: float) -> np.ndarray:
-    """Intensities relative to disk centre at ``RED_NM`` (limb darkening times feature contrast) as they
-    are at ``wavelength_nm``: each ratio is turned into a brightness temperature (Planck) and back at the
-    other wavelength. Blue light then shows the stronger limb darkening and spot contrast it has on the
-    Sun (at 409 nm the limb falls to about 0.18, a 0.3 umbra to about 0.15)."""
+    """Intensities relative to disk centre at ``RED_NM`` as they are at ``wavelength_nm``.
+
+    Each ratio is turned into a brightness temperature by Planck's law and back at the other wavelength,
+    the disk centre held at ``CENTRE_TEMPERATURE_K``. Blue light then shows the stronger limb darkening and
+    spot contrast it has on the Sun (at 409 nm the limb falls to about 0.18, a 0.3 umbra to about 0.15).
+
+    Parameters
+    ----------
+    red_ratio : numpy.ndarray
+        Intensity relative to disk centre at 607.1 nm (limb darkening times feature contrast).
+    wavelength_nm : float
+        The continuum wavelength to express it at, in nm.
+
+    Returns
+    -------
+    numpy.ndarray
+        Intensity relative to disk centre at ``wavelength_nm``, float32.
+
+    References
+    ----------
+    .. [1] Planck's law with the second radiation constant c2 = hc/k = 1.4388e7 nm K (CODATA 2018).
+    .. [2] Pierce, A. K. & Slaughter, C. D. (1977), *Sol. Phys.* 51, 25: limb darkening steepens towards
+       the blue, as this conversion reproduces.
+    """
     if abs(wavelength_nm - RED_NM) < 1e-6:
         return np.asarray(red_ratio, np.float32)
     ratio = np.clip(np.asarray(red_ratio, np.float64), 1e-6, None)

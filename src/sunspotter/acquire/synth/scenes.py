@@ -20,6 +20,7 @@ from sunspotter.acquire.synth import features, observing, photometry
 from sunspotter.acquire.synth.archive import CENTRE_COUNTS, LIMB_LAWS
 from sunspotter.acquire.synth.geometry import PSPT_IMAGE_SIZE, Disk, disk_for_date
 from sunspotter.io import pspt
+from sunspotter.solar.disk import SolarDisk
 from sunspotter.solar.solar_image import SolarImage, apparent_radius_arcsec
 
 #: A perfect circle (no harmonics): its area on the sphere is exactly the spot's ``area_msh``.
@@ -88,8 +89,9 @@ def render_scene(spots: list[features.Spot], size: int, date: dt.date, seed: int
     when = dt.datetime.combine(date, dt.time(18, 0))
     header = fits.Header()
     header["DATE_OBS"] = when.isoformat()
+    seen = SolarDisk(disk.center_x, disk.center_y, disk.radius)
     if detector_frame:
-        header["CENTER_X"], header["CENTER_Y"], header[pspt.RADIUS_KEY] = disk.center_x, disk.center_y, disk.radius
-    image = SolarImage(data, disk.center_x, disk.center_y, disk.radius, apparent_radius_arcsec(when) / disk.radius,
+        header.update(seen.to_header())
+    image = SolarImage(data, seen, apparent_radius_arcsec(when) / disk.radius,
                        when, Path(f"scene-{date.isoformat()}-{seed}"), header=header)
     return Scene(image, pspt.sunspot_mask(codes), disk)
