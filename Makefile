@@ -48,10 +48,13 @@ UI_PORT ?= 5000
 ui: setup
 	mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host $(UI_HOST) --port $(UI_PORT)
 
-# Re-resolve the pins after changing dependencies in pyproject.toml.
+# Pin a dependency added to pyproject.toml: the existing pins are constraints, so only the new package (and
+# what it needs that is not pinned yet) is resolved; TensorFlow, Keras, MLflow and the rest stay where they are.
+# A new package that needs another version of a pinned one fails here: move that pin by hand, on purpose.
 lock:
-	rm -rf .lockenv && $(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet -e '.[test]'
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet --upgrade pip
+	.lockenv/bin/pip install --quiet -c requirements.lock -e '.[test]'
 	{ echo "# Exact pins for every dependency (pip freeze of a resolved environment, Python 3.11)."; \
-	  echo "# Regenerate with: make lock"; \
+	  echo "# Regenerate with: make lock (keeps every existing pin; see the Makefile)"; \
 	  .lockenv/bin/pip freeze --exclude-editable | grep -v '^sunspotter'; } > requirements.lock
 	rm -rf .lockenv
