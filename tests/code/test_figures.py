@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from sunspotter.dataset.tiles import TileMeta
 from sunspotter.evaluation import figures
 from tests.conftest import REPO
 
@@ -57,9 +58,9 @@ def _fake_outputs(root):
         "localizer": profile, "stara": profile | {"test_region_recall_100_and_up": 0.5}, "contrast_cut": profile}}))
     dates = [f"201401{d:02d}" for d in range(1, 13)]
     conditions = dict.fromkeys(dates, "clean") | {"20140106": "dust"}
-    (root / "data/tiles/meta.json").write_text(json.dumps({
-        "splits": {"train": dates[:2] + dates[9:], "val": dates[7:8], "test": dates[4:7]},
-        "gap_dates": ["20140103", "20140104", "20140108"], "conditions": conditions}))
+    TileMeta(tile_size=128, stride=128, channels=["R"], normalisation="quiet_sun",
+             splits={"train": dates[:2] + dates[9:], "val": dates[7:8], "test": dates[4:7]},
+             gap_dates=["20140103", "20140104", "20140108"], conditions=conditions).write(root / "data/tiles")
     pd.DataFrame({"split": ["train", "train", "val", "test"], "label": [1, 0, 0, 1]}).to_parquet(
         root / "data/tiles/index.parquet")
     outs = [{"path": path, "md5": f"hash-of-{path}"} for path in figures.SOURCES]
