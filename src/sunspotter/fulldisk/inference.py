@@ -71,9 +71,24 @@ class FullDiskModel:
         return np.clip(probability, 0.0, 1.0)
 
     def segment(self, image: SolarImage) -> Segmentation:
-        """The sunspot mask of ``image`` with what it came from: sunspots called on the dust map's specks
-        are left out of the mask (kept as ``dust``; they still show in the probability), and with edge
-        cuts each spot's edge is settled by the image's brightness (``edges.refine``)."""
+        """The sunspot mask of ``image`` with what it came from.
+
+        Sunspots called on the dust map's specks are left out of the mask (kept as ``dust``; they still show
+        in the probability), and with edge cuts each spot's edge is settled by the image's brightness
+        (``edges.refine``).
+
+        Parameters
+        ----------
+        image : SolarImage
+            Any full-disk continuum image, at any plate scale (it is resampled to the training one and the
+            answer brought back to its own pixels).
+
+        Returns
+        -------
+        Segmentation
+            ``mask`` (uint8, 1 = sunspot), ``probability`` (float32) and ``dust`` (bool), all on
+            ``image``'s pixels.
+        """
         probability = self.probability(image)
         dust = self.set_aside(image, probability)
         mask = ((probability >= self.threshold) & ~dust).astype(np.uint8)

@@ -95,7 +95,28 @@ def predict_one(model: FullDiskModel, path: Path, out_dir: Path, date: str | Non
 
 def predict_files(model: FullDiskModel, paths: list[Path], out_dir: Path, date: str | None = None,
                   catalog_format: str = "csv") -> tuple[pd.DataFrame, dict[str, str]]:
-    """Predict every image; return the per-image summary table and the errors of the files that failed."""
+    """Detect the sunspots of every image and write its mask FITS, overlay PNG and catalog into ``out_dir``.
+
+    Parameters
+    ----------
+    model : FullDiskModel
+        The localizer, as ``lifecycle.pyfunc.load_full_disk_model`` gives it.
+    paths : list of pathlib.Path
+        Image files: FITS (PSPT or with a helioprojective WCS), JPEG 2000 or pictures.
+    out_dir : pathlib.Path
+        Where the outputs go, named after each input.
+    date : str, optional
+        ISO date for inputs that do not say when they were taken (it sets the Sun's apparent size).
+    catalog_format : {"csv", "parquet"}
+        The catalog's file format.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        One row per image read: its disk radius, plate scale, region count and areas (MSH).
+    errors : dict of str to str
+        For each file that could not be used, the one-line reason; the other files are still done.
+    """
     from tqdm import tqdm
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -47,5 +47,18 @@ class Analysis:
 
 
 def analyse(image: SolarImage, segment: Callable[[SolarImage], Segmentation]) -> Analysis:
-    """Run a detector (``FullDiskModel.segment``, a baseline's) on ``image`` and list the regions it found."""
+    """Run a detector on ``image`` and list the regions it found.
+
+    Parameters
+    ----------
+    image : SolarImage
+        A full-disk image as ``read_solar_image`` gives it.
+    segment : callable
+        The detector: ``FullDiskModel.segment``, or a baseline wrapped by ``evaluation.full_disk.mask_only``.
+
+    Returns
+    -------
+    Analysis
+        The segmentation, the regions labelled in its mask, the catalog and the summary of the image.
+    """
     return Analysis.of(image, segment(image))

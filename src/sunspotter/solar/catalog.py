@@ -90,8 +90,28 @@ def _heliographic(image: SolarImage, x: np.ndarray, y: np.ndarray) -> tuple[np.n
 
 
 def catalog(image: SolarImage, mask: np.ndarray) -> pd.DataFrame:
-    """One row per region of ``mask`` on ``image``; x, y are 0-based pixel positions in the input's own
-    coordinates (column, row; a picture's row 0 is its top row)."""
+    """The sunspot regions of ``mask`` on ``image``, one row per listed region.
+
+    Parameters
+    ----------
+    image : SolarImage
+        The image the mask is of; its disk and plate scale place each region on the sphere.
+    mask : numpy.ndarray
+        Sunspot pixels (non-zero) on ``image``'s pixels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``COLUMNS``: ``x``, ``y`` are 0-based pixel positions in the input's own coordinates
+        (column, row; a picture's row 0 is its top row); latitude and longitude in degrees (longitude from
+        the central meridian); areas in MSH, corrected for foreshortening; regions under ``MIN_AREA_MSH``
+        are left out.
+
+    References
+    ----------
+    .. [1] NOAA/SWPC, Solar Region Summary: areas in millionths of the solar hemisphere (MSH), listed from
+       10 MSH.
+    """
     return listed_regions(image, mask)[1][COLUMNS]
 
 

@@ -27,9 +27,28 @@ BINNING_TOLERANCE = 0.05
 
 
 def detect(image: SolarImage, threshold: float, arcsec_per_px: float = 0.0) -> np.ndarray:
-    """Binary sunspot mask (uint8) of ``image`` by STARA at ``threshold`` (a fraction of the disk-centre
-    quiet Sun), run on the image binned to at least ``arcsec_per_px`` (0: not binned) but never past
-    ``MAX_BINNED_ARCSEC_PER_PX``; none where mu < the archive's limb cut."""
+    """Sunspots of ``image`` by STARA, the morphological detector of sunkit-image.
+
+    Parameters
+    ----------
+    image : SolarImage
+        A full-disk continuum image.
+    threshold : float
+        The white top-hat cut, as a fraction of the disk-centre quiet Sun.
+    arcsec_per_px : float
+        Bin the image to at least this plate scale first (0: not binned), never past
+        ``MAX_BINNED_ARCSEC_PER_PX``; the top-hat's size follows the binned scale.
+
+    Returns
+    -------
+    numpy.ndarray
+        Binary sunspot mask (uint8) on ``image``'s pixels; none where mu < the archive's limb cut.
+
+    References
+    ----------
+    .. [1] Watson, F. T., Fletcher, L. & Marshall, S. (2011), "Evolution of sunspot properties during solar
+       cycle 23", *A&A* 533, A14.
+    """
     import astropy.units as u
     import sunpy.map
     from sunkit_image.stara import stara
