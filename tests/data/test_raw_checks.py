@@ -10,7 +10,7 @@ import pytest
 from sunspotter.io import pspt
 from sunspotter.dataset import tiles
 from sunspotter.checks.raw import check_raw, quarantine
-from tests.code.test_hostile_files import card, gzip_bomb, header_only
+from tests.code.solar.test_hostile_files import card, gzip_bomb, header_only
 
 IMAGE = "20140103.1800.HW.R.P.rdc.fits.gz"
 MASK = "20140103.1800.HW.M.P.rdc.fits.gz"
@@ -72,7 +72,7 @@ BREAKAGES = {
                                          "the disk seen in the image is where"),
     "stray file": (None, lambda p: (p.parent / "notes.txt").write_text("x"), "file name follows"),
     "duplicate observation": (IMAGE, lambda p: shutil.copy(p, p.parent / IMAGE.removesuffix(".gz")), "no observation appears twice"),
-    # Hostile files (see tests/code/test_hostile_files.py): the reader refuses them in bounded time and memory.
+    # Hostile files (see tests/code/solar/test_hostile_files.py): the reader refuses them in bounded time and memory.
     "header claiming 2e9 x 2e9 pixels": (IMAGE, lambda p: p.write_bytes(gzip.compress(header_only(
         card("SIMPLE", "T"), card("BITPIX", "16"), card("NAXIS", "2"), card("NAXIS1", "2000000000"),
         card("NAXIS2", "2000000000")))), "image is readable FITS"),

@@ -11,7 +11,7 @@ from sunspotter.fulldisk.predict import predict_files
 from sunspotter.io import pspt
 from sunspotter.solar import catalog, dust_map
 from sunspotter.solar.solar_image import apparent_radius_arcsec, read_solar_image
-from tests.code.test_full_disk import CENTRE, DATE, RADIUS, contrast_model, picture_file, pspt_file, sun
+from tests.code.fulldisk.test_full_disk import CENTRE, DATE, RADIUS, contrast_model, picture_file, pspt_file, sun
 
 SPECK = (CENTRE[0] - 80.0, CENTRE[1] - 30.0, 5.0)  # x, y, radius (px): fixed on the detector
 

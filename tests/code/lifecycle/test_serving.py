@@ -20,7 +20,7 @@ from PIL import Image
 from sunspotter.fulldisk.inference import FullDiskModel
 from sunspotter.lifecycle.pyfunc import FullDiskLocalizer, load_full_disk_model, save_full_disk_model
 from sunspotter.solar.solar_image import apparent_radius_arcsec
-from tests.code.test_full_disk import DATE, RADIUS, contrast_model, pspt_file, sun
+from tests.code.fulldisk.test_full_disk import DATE, RADIUS, contrast_model, pspt_file, sun
 from tests.conftest import REPO
 from tests.local_servers import free_port, wait_until_answering
 

@@ -10,8 +10,8 @@ from sunspotter.fulldisk.inference import FullDiskModel
 from sunspotter.solar import catalog, edges
 from sunspotter.solar.background import local_background
 from sunspotter.solar.solar_image import apparent_radius_arcsec, read_solar_image
-from tests.code.test_full_disk import CENTRE, DATE, RADIUS, SPOT, contrast_model, pspt_file, spot_area_msh, sun, wcs_file
-from tests.code.test_full_disk import SIZE as FRAME
+from tests.code.fulldisk.test_full_disk import CENTRE, DATE, RADIUS, SPOT, contrast_model, pspt_file, spot_area_msh, sun, wcs_file
+from tests.code.fulldisk.test_full_disk import SIZE as FRAME
 
 SIZE = 200
 

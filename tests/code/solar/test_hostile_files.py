@@ -15,7 +15,7 @@ from astropy.io import fits
 
 from sunspotter.fulldisk.predict import predict_files
 from sunspotter.io import pspt
-from tests.code.test_full_disk import model, pspt_file, sun  # noqa: F401  (model is a fixture)
+from tests.code.fulldisk.test_full_disk import model, pspt_file, sun  # noqa: F401  (model is a fixture)
 
 #: Address space the reader gets in the bomb test: the bomb decompresses to 2 GiB.
 READER_MEMORY = 1 << 30

@@ -7,7 +7,7 @@ import pytest
 
 from sunspotter.evaluation import full_disk
 from sunspotter.solar import catalog
-from tests.code.test_catalog import disk_image, spots_at
+from tests.code.solar.test_catalog import disk_image, spots_at
 
 
 def region_hits(image, truth, guess):
