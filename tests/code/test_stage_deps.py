@@ -68,3 +68,15 @@ def test_deps_cover_the_source_a_stage_runs(name):
     assert not missing, f"dvc.yaml stage {name}: deps miss source its script imports: {', '.join(missing)}{hint}"
     assert not plumbing, f"dvc.yaml stage {name}: plumbing listed as deps (see {__file__}): {', '.join(plumbing)}"
     assert not stale, f"dvc.yaml stage {name}: deps list source its script does not import: {', '.join(stale)}{hint}"
+
+
+def _scripts(command: str) -> set[str]:
+    return {word for word in shlex.split(command) if word.startswith("pipelines/") and word.endswith(".py")}
+
+
+def test_every_stage_script_is_an_mlflow_entry_point():
+    """The README promises `mlflow run -e <stage>` for every stage: MLproject runs the scripts dvc.yaml runs."""
+    entries = yaml.safe_load((REPO / "MLproject").read_text())["entry_points"].values()
+    in_mlproject = set().union(*(_scripts(entry["command"]) for entry in entries))
+    in_dvc = set().union(*(_scripts(stage["cmd"]) for stage in stages().values()))
+    assert in_dvc <= in_mlproject, f"MLproject lacks entry points for {sorted(in_dvc - in_mlproject)}"
