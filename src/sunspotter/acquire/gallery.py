@@ -15,7 +15,7 @@ CLOSE_UP_PX = 160
 
 def _pick(raw_dir: Path, image_filter: str, n: int) -> list[pspt.Observation]:
     """The observation with most sunspot pixels first, then others spread over the archive."""
-    masks = sorted(raw_dir.glob("*.HW.M.P.rdc.fits*"))
+    masks = sorted(m for m in raw_dir.glob("*.HW.M.P.rdc.fits*") if not m.name.startswith("."))  # not a temporary
     observations = [pspt.parse_file_name(m.name)[0] for m in masks
                     if (raw_dir / pspt.parse_file_name(m.name)[0].file_name(image_filter)).exists()]
     if not observations:

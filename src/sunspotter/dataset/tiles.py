@@ -361,7 +361,14 @@ class TileMeta:
 
 
 def read_meta(tiles_dir: Path) -> TileMeta:
-    return TileMeta(**json.loads((Path(tiles_dir) / "meta.json").read_text()))
+    path = Path(tiles_dir) / "meta.json"
+    document = json.loads(path.read_text())
+    document.setdefault("gap_dates", [])  # tiles made before val and test were kept apart by gaps
+    try:
+        return TileMeta(**document)
+    except TypeError as err:  # a key missing or unknown: made by another version of the tile stage
+        raise ValueError(f"{path}: not this version's tile metadata ({err}); rerun the tile stage "
+                         "(dvc repro tile)") from err
 
 
 def shard_paths(tiles_dir: Path, split: str) -> list[Path]:

@@ -22,8 +22,10 @@ def replacing(path: str | Path, folder: bool = False) -> Iterator[Path]:
     """Yield a temporary path to write ``path``'s new content to; on leaving without an error, rename it onto
     ``path``. The temporary path does not exist yet: write a file there, or (``folder=True``) create a folder.
 
-    An old folder is moved aside before the new one takes its place and deleted only afterwards: a process
-    killed between the two renames leaves the old content in the hidden workspace, not lost.
+    An old folder is moved aside before the new one takes its place and deleted only afterwards: if the
+    second rename fails the old folder is put back, and a process killed between the two renames leaves it
+    in the hidden workspace, not lost. A writer that made nothing at the temporary path is an error, and the
+    old content stays.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,9 +33,17 @@ def replacing(path: str | Path, folder: bool = False) -> Iterator[Path]:
     temporary = workspace / path.name
     try:
         yield temporary
+        if not os.path.lexists(temporary):
+            raise FileNotFoundError(f"{path}: the writer made nothing to put in its place; the old content is kept")
+        previous = workspace / "previous"
         if folder and path.exists():
-            os.replace(path, workspace / "previous")
-        os.replace(temporary, path)
+            os.replace(path, previous)
+        try:
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.lexists(previous):
+                os.replace(previous, path)
+            raise
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
 

@@ -23,6 +23,12 @@ class SolarDisk:
     center_y: float
     radius: float  # pixels
 
+    def __post_init__(self):
+        # Plain floats whatever the caller had (numpy scalars from a fit or a resampling): numpy float64
+        # scalars would make ``mu`` float64, and its ring boundaries would move with the precision.
+        for name in ("center_x", "center_y", "radius"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+
     @classmethod
     def from_header(cls, header) -> SolarDisk:
         """The disk a PSPT header records (``CENTER_X``, ``CENTER_Y``, ``RADIUS``; see docs/PSPT.md).

@@ -121,9 +121,9 @@ def train(kind: ModelKind, params: Params, tiles_dir: Path, out_dir: Path, *, ca
     with strategy.scope():
         model = compile_model(kind, build(), learning_rate_schedule(settings.learning_rate, settings.epochs * steps),
                               settings.focal_gamma)
-    run_params = (as_run_params(f"train.{kind.name}", settings) | as_run_params("base", params.base, only=("seed", "tile_size"))
-                  | {"device": device_name(),
-                     "precision_policy": policy, "replicas": strategy.num_replicas_in_sync})
+    run_params = (as_run_params(f"train.{kind.name}", settings) | as_run_params("base", params.base, only=("seed",))
+                  | {"base.tile_size": tile_size,  # the tiles' own, as trained on
+                     "device": device_name(), "precision_policy": policy, "replicas": strategy.num_replicas_in_sync})
     show_bar = sys.stdout.isatty() if progress is None else progress
     monitor = settings.monitor
     mode = "max" if MONITORS[kind.name][monitor] else "min"

@@ -1,6 +1,8 @@
 """io.atomic: a killed or failing writer leaves the old output or the new one, never a mix."""
 
 
+from pathlib import Path
+
 import pytest
 
 from sunspotter.io import atomic
@@ -71,3 +73,38 @@ def test_the_temporary_path_keeps_the_target_name_so_writers_choose_the_format_b
 def test_json_is_written_one_way_sorted_and_indented(tmp_path):
     atomic.write_json(tmp_path / "m.json", {"b": 1, "a": {"d": 2, "c": 3}})
     assert (tmp_path / "m.json").read_text() == '{\n  "a": {\n    "c": 3,\n    "d": 2\n  },\n  "b": 1\n}\n'
+
+
+def test_a_folder_writer_that_made_nothing_keeps_the_old_folder(tmp_path):
+    target = tmp_path / "profiles"
+    target.mkdir()
+    (target / "manifest.csv").write_bytes(b"old")
+    with pytest.raises(FileNotFoundError, match="made nothing"):
+        with atomic.replacing(target, folder=True):
+            pass
+    assert (target / "manifest.csv").read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["profiles"]
+
+
+def test_a_failed_swap_puts_the_old_folder_back(tmp_path, monkeypatch):
+    import os
+
+    target = tmp_path / "tiles"
+    target.mkdir()
+    (target / "shard").write_bytes(b"old")
+    real_replace = os.replace
+
+    def failing_second_rename(source, destination):
+        # The new folder's rename onto the target fails; moving the old one back is allowed.
+        if str(destination) == str(target) and Path(source).name == "tiles":
+            raise PermissionError("not allowed")
+        return real_replace(source, destination)
+
+    monkeypatch.setattr(atomic.os, "replace", failing_second_rename)
+    with pytest.raises(PermissionError):
+        with atomic.replacing(target, folder=True) as staging:
+            staging.mkdir()
+            (staging / "shard").write_bytes(b"new")
+    monkeypatch.undo()
+    assert (target / "shard").read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["tiles"]

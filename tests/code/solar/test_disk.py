@@ -34,3 +34,11 @@ def test_a_resampled_disk_is_where_the_resampled_image_puts_it():
     rows, cols = np.nonzero(zoomed > 0.5)
     assert cols.mean() == pytest.approx(disk.center_x, abs=0.3) and rows.mean() == pytest.approx(disk.center_y, abs=0.3)
     assert disk.radius == pytest.approx(DISK.radius * 0.625)
+
+
+def test_numpy_numbers_make_the_same_float32_mu_as_plain_ones():
+    from_numpy = SolarDisk(np.float64(60.3), np.float64(58.7), np.float64(40.2))
+    assert from_numpy == DISK and from_numpy.mu((120, 128)).dtype == np.float32
+    np.testing.assert_array_equal(from_numpy.mu((120, 128)), DISK.mu((120, 128)))
+    resampled = DISK.resampled(*np.array([0.75, 0.5]))
+    assert type(resampled.radius) is float and resampled.mu((60, 96)).dtype == np.float32
