@@ -40,7 +40,7 @@ def score_images(detectors: dict[str, Callable[[SolarImage], Segmentation]], fra
         for name, segment in detectors.items():
             analysis = analyse(image, segment)
             row, hits = score_image(frame.key, frame.date, truth, analysis, true_listing)
-            rows[name].append(row | {"dust_set_aside": analysis.summary()["dust_set_aside"]})
+            rows[name].append(row | {"dust_set_aside": analysis.dust_set_aside})
             regions[name].append(hits)
     return {name: (image_table(rows[name]), pd.concat(regions[name], ignore_index=True)) for name in detectors}
 

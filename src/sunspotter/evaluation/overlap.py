@@ -23,20 +23,17 @@ class PixelOverlap:
         truth, guess = truth.astype(bool), guess.astype(bool)
         return cls(int(np.count_nonzero(truth & guess)), int(np.count_nonzero(truth)), int(np.count_nonzero(guess)))
 
+    def __add__(self, other: "PixelOverlap") -> "PixelOverlap":
+        return PixelOverlap(self.overlap + other.overlap, self.truth + other.truth, self.guess + other.guess)
+
     def add(self, truth: np.ndarray, guess: np.ndarray) -> None:
-        part = PixelOverlap.of(truth, guess)
-        self.overlap += part.overlap
-        self.truth += part.truth
-        self.guess += part.guess
+        """Pool in one more pair of masks (a tile of the same observation)."""
+        pooled = self + PixelOverlap.of(truth, guess)
+        self.overlap, self.truth, self.guess = pooled.overlap, pooled.truth, pooled.guess
 
     @classmethod
     def pooled(cls, parts) -> "PixelOverlap":
-        total = cls()
-        for part in parts:
-            total.overlap += part.overlap
-            total.truth += part.truth
-            total.guess += part.guess
-        return total
+        return sum(parts, cls())
 
     def dice(self) -> float:
         # No spot anywhere and none predicted is a perfect answer.

@@ -160,10 +160,8 @@ def _add_overlaps(per_observation: dict, observations: np.ndarray, truth: np.nda
     true_pixels, guessed = truth.sum(axis=(1, 2, 3)), guess.sum(axis=(1, 2, 3))
     for observation in np.unique(observations):
         mine = observations == observation
-        total = per_observation.setdefault(observation, PixelOverlap())
-        total.overlap += int(overlap[mine].sum())
-        total.truth += int(true_pixels[mine].sum())
-        total.guess += int(guessed[mine].sum())
+        batch = PixelOverlap(int(overlap[mine].sum()), int(true_pixels[mine].sum()), int(guessed[mine].sum()))
+        per_observation[observation] = per_observation.get(observation, PixelOverlap()) + batch
 
 
 def _keep_example(scores: SplitScores, wanted: dict, kind: ModelKind, has_spot: bool, images, truth, predicted, names,

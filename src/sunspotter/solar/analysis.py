@@ -41,9 +41,14 @@ class Analysis:
         """One row per listed region, in the columns of ``catalog.COLUMNS``."""
         return self.regions[regions_catalog.COLUMNS]
 
+    @property
+    def dust_set_aside(self) -> int:
+        """How many patches were called sunspot but set aside as lying on the detector's dust."""
+        return count_patches(self.segmentation.dust)
+
     def summary(self) -> dict:
         """The image's figures: regions, total and umbral area (MSH), and sunspots set aside as dust."""
-        return regions_catalog.summary(self.regions) | {"dust_set_aside": count_patches(self.segmentation.dust)}
+        return regions_catalog.summary(self.regions) | {"dust_set_aside": self.dust_set_aside}
 
 
 def analyse(image: SolarImage, segment: Callable[[SolarImage], Segmentation]) -> Analysis:
