@@ -4,7 +4,8 @@ Writes metrics/evaluate.json and the PR curves (DVC plots); logs the metrics and
 evaluate run and to each model's training run, so the UI compares models by test_* directly. The
 localizer is also run over every whole test image (full-disk Dice, region count, total area:
 metrics/images_localizer.csv and its true-versus-predicted area plot; region recall and precision by size,
-mu and observing condition: metrics/regions_localizer.csv).
+mu and observing condition, and how many catalog rows match the true mask's (``catalog_match``, the catalog's
+acceptance figure, docs/catalog.md): metrics/regions_localizer.csv).
 """
 
 import json
@@ -64,7 +65,8 @@ def _whole_images(record: ModelRecord, test_pairs: dict, conditions: dict, sever
     if several_filters:
         atomic.write_bytes(table_path, b"observation,true_area_msh,predicted_area_msh\n")
         atomic.write_bytes(paths.METRICS / f"regions_{LOCALIZER.name}.csv",
-                           b"dimension,bin,true_regions,found,predicted_regions,on_a_spot,recall,precision\n")
+                           b"dimension,bin,true_regions,found,predicted_regions,on_a_spot,recall,precision,"
+                           b"catalog_match,true_catalog_match\n")
         return {}
     full_disk = trained_full_disk_model(paths.model_file(LOCALIZER.name), record.threshold, paths.TILES,
                                         paths.DUST_MAP, **asdict(load_params().full_disk))

@@ -1,5 +1,6 @@
 """Whole-disk evaluation: the full-disk localizer on every held-out observation, scored per image as a
-solar physicist would use it: whole-disk Dice, how many sunspot regions, how much sunspot area."""
+solar physicist would use it: whole-disk Dice, how many sunspot regions, how much sunspot area, and whether
+each listed region's catalog row (place, area, spot count) matches one of the true mask's catalog."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from astropy.coordinates import angular_separation
 from scipy import ndimage
 
 from sunspotter.dataset.frames import Frame
@@ -21,6 +23,12 @@ from sunspotter.solar.solar_image import SolarImage, read_solar_image
 SIZE_BINS_MSH = [catalog.MIN_AREA_MSH, 30, 100, 300, np.inf]
 #: Distance from disk centre: near the limb (from the archive's limb cut), in between, near the centre.
 MU_BINS = [pspt.LIMB_MU, 0.4, 0.7, 1.0]  # a region's mean mu is below 1
+#: The catalog's acceptance figure counts the listed regions of at least this area (MSH) and mean mu:
+#: regions a physicist would compare with NOAA's, large and far enough from the limb to be measured well.
+MATCH_MIN_MSH, MATCH_MIN_MU = 50.0, 0.3
+#: Two catalog rows match when their centroids are this close on the sphere (degrees), the area is within this
+#: fraction of the true region's, and the spot counts (NOAA's NN) differ by at most this many.
+MATCH_DEGREES, MATCH_AREA_FRACTION, MATCH_SPOTS = 1.0, 0.10, 1
 
 
 def score_images(detectors: dict[str, Callable[[SolarImage], Segmentation]], frames: list[Frame],
@@ -99,17 +107,38 @@ def region_hits(true_labels: np.ndarray, true_table: pd.DataFrame, guess_labels:
     it is from (``side``), its area (MSH) and mean mu, and ``hit``: a true region is found when a listed
     predicted region covers part of it (what a catalog user sees); a predicted region is right when it lies
     on a real spot, listed or not (a pore just under the listing limit is no false alarm). A true region also
-    has ``measured_msh``: the area of the listed predicted regions that lie mostly on it (0 when missed)."""
+    has ``measured_msh``: the area of the listed predicted regions that lie mostly on it (0 when missed). Every
+    region has ``match``: whether its catalog row matches one of the other catalog's (``matching_rows``)."""
     listed_guess = np.isin(guess_labels, guess_table["label"].to_numpy()) & (guess_labels > 0)
-    true = _hits("true", true_labels, true_table, listed_guess)
+    pairs = matching_rows(guess_table, true_table)
+    true = _hits("true", true_labels, true_table, listed_guess, pairs.any(axis=0))
     true["measured_msh"] = _measured_area(true_labels, true_table, np.where(listed_guess, guess_labels, 0), guess_table)
-    return pd.concat([true, _hits("predicted", guess_labels, guess_table, true_labels > 0)], ignore_index=True)
+    predicted = _hits("predicted", guess_labels, guess_table, true_labels > 0, pairs.any(axis=1))
+    return pd.concat([true, predicted], ignore_index=True)
 
 
-def _hits(side: str, labels: np.ndarray, table: pd.DataFrame, other: np.ndarray) -> pd.DataFrame:
+def _hits(side: str, labels: np.ndarray, table: pd.DataFrame, other: np.ndarray, match: np.ndarray) -> pd.DataFrame:
     hit = ndimage.maximum(other, labels, table["label"].to_numpy()) if len(table) else []
     return pd.DataFrame({"side": side, "area_msh": table["area_msh"].to_numpy(float),
-                         "mu": table["mu"].to_numpy(float), "hit": np.asarray(hit, bool)})
+                         "mu": table["mu"].to_numpy(float), "hit": np.asarray(hit, bool), "match": match})
+
+
+def matching_rows(guess: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
+    """Which rows of a predicted catalog match which of the true one, as an array (guess rows, true rows).
+
+    A pair matches when, as a physicist comparing the two catalogs would ask: the area-weighted centroids lie
+    within ``MATCH_DEGREES`` of each other on the sphere (Stonyhurst), the predicted area is within
+    ``MATCH_AREA_FRACTION`` of the true one, and the spot counts differ by at most ``MATCH_SPOTS``. A region
+    with no place on the sphere (an undated image) matches nothing.
+    """
+    guess_row = {name: guess[name].to_numpy(float)[:, None] for name in ("hgs_lat_deg", "hgs_lon_deg", "area_msh",
+                                                                         "spot_count")}
+    true_col = {name: truth[name].to_numpy(float)[None, :] for name in guess_row}
+    apart = np.degrees(angular_separation(np.radians(guess_row["hgs_lon_deg"]), np.radians(guess_row["hgs_lat_deg"]),
+                                          np.radians(true_col["hgs_lon_deg"]), np.radians(true_col["hgs_lat_deg"])))
+    area_off = np.abs(guess_row["area_msh"] - true_col["area_msh"])
+    spots_off = np.abs(guess_row["spot_count"] - true_col["spot_count"])
+    return (apart <= MATCH_DEGREES) & (area_off <= MATCH_AREA_FRACTION * true_col["area_msh"]) & (spots_off <= MATCH_SPOTS)
 
 
 def _measured_area(true_labels: np.ndarray, true_table: pd.DataFrame, guess_labels: np.ndarray,
@@ -129,8 +158,10 @@ def _measured_area(true_labels: np.ndarray, true_table: pd.DataFrame, guess_labe
 def region_figures(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> pd.DataFrame:
     """Region recall (true regions found) and precision (predicted regions on a real spot) per bin of size
     (MSH), of mu and per observing condition, with the median relative error of the true regions' measured
-    areas (``area_error_median`` of its size, ``area_bias_median`` signed: below 0, areas come out small);
-    a predicted region is binned by its own size and mu."""
+    areas (``area_error_median`` of its size, ``area_bias_median`` signed: below 0, areas come out small)
+    and the catalog's agreement (``catalog_agreement``): ``catalog_match``, the share of the bin's measurable
+    listed regions that match a true one, and ``true_catalog_match``, the share of its measurable true regions
+    a listed one matches; a predicted region is binned by its own size and mu."""
     regions = regions.assign(size=pd.cut(regions["area_msh"], SIZE_BINS_MSH, right=False),
                              mu_bin=pd.cut(regions["mu"], MU_BINS, right=False))
     # A frame's regions count under each of its conditions (a frame may be dusty and cloudy), and under
@@ -148,22 +179,46 @@ def region_figures(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> p
                          "found": int(true["hit"].sum()), "predicted_regions": len(predicted),
                          "on_a_spot": int(predicted["hit"].sum()),
                          "area_error_median": float(error.abs().median()) if len(true) else np.nan,
-                         "area_bias_median": float(error.median()) if len(true) else np.nan})
+                         "area_bias_median": float(error.median()) if len(true) else np.nan} | catalog_agreement(group))
     table = pd.DataFrame(rows)
-    table["recall"] = table["found"] / table["true_regions"].where(table["true_regions"] > 0)
-    table["precision"] = table["on_a_spot"] / table["predicted_regions"].where(table["predicted_regions"] > 0)
+    table["recall"] = _share(table["found"], table["true_regions"])
+    table["precision"] = _share(table["on_a_spot"], table["predicted_regions"])
+    table["catalog_match"] = _share(table["listed_matched"], table["measurable_listed"])
+    table["true_catalog_match"] = _share(table["true_matched"], table["measurable_true"])
     return table
+
+
+def catalog_agreement(regions: pd.DataFrame) -> dict:
+    """The catalog's acceptance counts over rows of ``region_hits``: on each side, the measurable regions (at
+    least ``MATCH_MIN_MSH`` and mean mu ``MATCH_MIN_MU``) and how many of them match a row of the other catalog.
+    The figure is listed regions matched over measurable listed ones; the true side's share says how much of the
+    true catalog the listing reproduces (a listing of one good region would pass the first alone)."""
+    measurable = regions[(regions["area_msh"] >= MATCH_MIN_MSH) & (regions["mu"] >= MATCH_MIN_MU)]
+    listed, true = measurable[measurable["side"] == "predicted"], measurable[measurable["side"] == "true"]
+    return {"measurable_listed": len(listed), "listed_matched": int(listed["match"].sum()),
+            "measurable_true": len(true), "true_matched": int(true["match"].sum())}
+
+
+def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
+    """part / whole, NaN where whole is 0 (no figure, rather than a perfect one)."""
+    return part / whole.where(whole > 0)
 
 
 def region_metrics(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> dict:
     """Region recall and precision over all test images, and per bin (``region_figures``) with the regions'
-    median area error, as metric names."""
+    median area error and the catalog's match shares, as metric names (a share with no region is left out)."""
     true, predicted = regions[regions["side"] == "true"], regions[regions["side"] == "predicted"]
     metrics = {"test_region_recall": float(true["hit"].mean()) if len(true) else 1.0,
                "test_region_precision": float(predicted["hit"].mean()) if len(predicted) else 1.0}
+    agreement = catalog_agreement(regions)
+    for name, part, whole in (("catalog_match", "listed_matched", "measurable_listed"),
+                              ("true_catalog_match", "true_matched", "measurable_true")):
+        if agreement[whole]:
+            metrics[f"test_region_{name}"] = agreement[part] / agreement[whole]
     for row in region_figures(regions, conditions).itertuples():
         for name, value in (("recall", row.recall), ("precision", row.precision),
-                            ("area_error", row.area_error_median)):
+                            ("area_error", row.area_error_median), ("catalog_match", row.catalog_match),
+                            ("true_catalog_match", row.true_catalog_match)):
             if pd.notna(value):
                 metrics[f"test_region_{name}_{row.dimension}_{row.bin}"] = float(value)
     return metrics
