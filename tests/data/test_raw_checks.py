@@ -72,6 +72,7 @@ BREAKAGES = {
                                          "the disk seen in the image is where"),
     "stray file": (None, lambda p: (p.parent / "notes.txt").write_text("x"), "file name follows"),
     "duplicate observation": (IMAGE, lambda p: shutil.copy(p, p.parent / IMAGE.removesuffix(".gz")), "no observation appears twice"),
+    "mask under two suffixes": (MASK, lambda p: shutil.copy(p, p.parent / MASK.replace(".gz", ".fz")), "no observation appears twice"),
     # Hostile files (see tests/code/solar/test_hostile_files.py): the reader refuses them in bounded time and memory.
     "header claiming 2e9 x 2e9 pixels": (IMAGE, lambda p: p.write_bytes(gzip.compress(header_only(
         card("SIMPLE", "T"), card("BITPIX", "16"), card("NAXIS", "2"), card("NAXIS1", "2000000000"),

@@ -15,9 +15,8 @@ CLOSE_UP_PX = 160
 
 def _pick(raw_dir: Path, image_filter: str, n: int) -> list[pspt.Observation]:
     """The observation with most sunspot pixels first, then others spread over the archive."""
-    masks = sorted(m for m in raw_dir.glob("*.HW.M.P.rdc.fits*") if not m.name.startswith("."))  # not a temporary
-    observations = [pspt.parse_file_name(m.name)[0] for m in masks
-                    if (raw_dir / pspt.parse_file_name(m.name)[0].file_name(image_filter)).exists()]
+    masked = sorted({obs for _, obs in pspt.observation_files(raw_dir, "M")})
+    observations = [obs for obs in masked if pspt.find_file(raw_dir, obs, image_filter)]
     if not observations:
         raise pspt.PSPTFileError(f"{raw_dir}: no {image_filter} image with its mask to show")
     spread = [observations[int(i)] for i in np.linspace(0, len(observations) - 1, min(n, len(observations)))]
@@ -51,15 +50,15 @@ def write_gallery(raw_dir: Path, out_png: Path, image_filter: str = "R", n: int 
     chosen = _pick(raw_dir, image_filter, n)
     fig, axes = plt.subplots(len(chosen), 4, figsize=(16, 4 * len(chosen)), squeeze=False)
     for row, obs in zip(axes, chosen):
-        image, header = pspt.read_fits(raw_dir / obs.file_name(image_filter))
-        codes, _ = pspt.read_fits(raw_dir / obs.file_name("M"))
-        k_path = raw_dir / obs.file_name("K")
+        image, header = pspt.read_fits(pspt.find_file(raw_dir, obs, image_filter))
+        codes, _ = pspt.read_fits(pspt.find_file(raw_dir, obs, "M"))
+        k_path = pspt.find_file(raw_dir, obs, "K")
         notes = [k for k, flag in (("dust", header.get("SYNDUST")), ("bad seeing", header.get("SYNBADSE"))) if flag]
         if header.get("SYNCLOUD"):
             notes.append("cloud")
         row[0].imshow(image, cmap="gray", origin="lower")
         row[0].set_title(f"{obs.key} {image_filter}" + (f" ({', '.join(notes)})" if notes else ""))
-        if k_path.exists():
+        if k_path:
             row[1].imshow(pspt.read_fits(k_path)[0], cmap="magma", origin="lower")
             row[1].set_title("Ca II K")
         row[2].imshow(codes, cmap=ListedColormap(CODE_COLOURS), vmin=0, vmax=8, interpolation="nearest", origin="lower")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,9 +77,12 @@ def _describe_image(raw_dir: Path, path: Path, obs: pspt.Observation, letter: st
     image_facts, image, header = _describe_fits(path, "image")
     row.update(image_facts)
     row["image_disk_offset_px"] = disk_offset_px(bright_disk(image), header) if image is not None and image.ndim == 2 else -1.0
-    mask_path = raw_dir / obs.file_name("M")
-    row["mask_present"] = mask_path.exists()
-    mask_facts, codes, _ = _describe_fits(mask_path, "mask") if mask_path.exists() else ({}, None, None)
+    try:
+        mask_path = pspt.find_file(raw_dir, obs, "M")
+    except pspt.PSPTFileError:  # two masks of this observation: both get a row below, and the duplicate is caught
+        mask_path = None
+    row["mask_present"] = mask_path is not None
+    mask_facts, codes, _ = _describe_fits(mask_path, "mask") if mask_path else ({}, None, None)
     row.update(mask_facts)
     row["shapes_match"] = bool(row["image_readable"] and row.get("mask_readable")
                                and (row["image_height"], row["image_width"]) == (row["mask_height"], row["mask_width"]))
@@ -91,7 +95,8 @@ def _describe_image(raw_dir: Path, path: Path, obs: pspt.Observation, letter: st
 
 
 def describe_raw(raw_dir: Path, filters: list[str]) -> pd.DataFrame:
-    """One row per image (joined with its mask), per stray file, and per mask without an image."""
+    """One row per image (joined with its mask), per stray file, and per mask without an image or with a
+    twin (the same observation under another suffix: ``.fits`` beside ``.fits.gz``)."""
     raw_dir = Path(raw_dir)
     rows, images = [], set()
     for path in sorted(p for p in raw_dir.iterdir()
@@ -104,10 +109,12 @@ def describe_raw(raw_dir: Path, filters: list[str]) -> pd.DataFrame:
         if letter in filters:
             images.add(obs)
             rows.append(_describe_image(raw_dir, path, obs, letter))
-    for path, obs in pspt.observation_files(raw_dir, "M"):
-        if obs not in images:
-            rows.append({"file": path.name, "name_ok": True, "observation": obs.key, "image_id": path.name,
-                         "orphan_mask": True})
+    masks = pspt.observation_files(raw_dir, "M")
+    twins = Counter(obs for _, obs in masks)
+    for path, obs in masks:
+        if obs not in images or twins[obs] > 1:
+            rows.append({"file": path.name, "name_ok": True, "observation": obs.key, "image_id": f"{obs.key}.M",
+                         "orphan_mask": obs not in images})
     table = pd.DataFrame(rows)
     defaults = {"orphan_mask": False, "mask_present": False, "image_readable": False, "mask_readable": False,
                 "image_header_ok": False, "shapes_match": False, "image_nonfinite": -1, "invalid_codes": -1,
@@ -127,9 +134,9 @@ def raw_rules(image_size: int) -> list[Rule]:
              gxe.ExpectColumnValuesToBeBetween(column="image_disk_offset_px", min_value=0, max_value=tolerance)),
         Rule(f"the mask's off-disk code 0 agrees with CENTER_X, CENTER_Y, RADIUS (within {tolerance:g} px)",
              gxe.ExpectColumnValuesToBeBetween(column="mask_disk_offset_px", min_value=0, max_value=tolerance)),
-        Rule("file name follows YYYYMMDD.HHMM.HW.<F>.P.rdc.fits[.gz]", gxe.ExpectColumnValuesToBeInSet(column="name_ok", value_set=[True])),
+        Rule("file name follows YYYYMMDD.HHMM.HW.<F>.P.rdc.fits[.gz|.fz]", gxe.ExpectColumnValuesToBeInSet(column="name_ok", value_set=[True])),
         Rule("image is readable FITS with data", gxe.ExpectColumnValuesToBeInSet(column="image_readable", value_set=[True])),
-        Rule("every image has its mask (…HW.M.P.rdc.fits.gz)", gxe.ExpectColumnValuesToBeInSet(column="mask_present", value_set=[True])),
+        Rule("every image has its mask (…HW.M.P.rdc.fits[.gz|.fz])", gxe.ExpectColumnValuesToBeInSet(column="mask_present", value_set=[True])),
         Rule("every mask has its image", gxe.ExpectColumnValuesToBeInSet(column="orphan_mask", value_set=[False])),
         Rule("mask is readable FITS with data", gxe.ExpectColumnValuesToBeInSet(column="mask_readable", value_set=[True])),
         Rule(f"image is {image_size} x {image_size}", gxe.ExpectColumnValuesToBeBetween(column="image_height", min_value=image_size, max_value=image_size)),

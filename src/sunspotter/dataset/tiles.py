@@ -51,7 +51,8 @@ class Pair:
 
 def find_pairs(raw_dir: Path, channels: tuple[str, ...] | list[str], exclude: frozenset[str] = frozenset()) -> list[Pair]:
     """Every observation in ``raw_dir`` with an image per channel and a mask, sorted by observation,
-    except the observation keys in ``exclude`` (those validate_raw quarantined).
+    except the observation keys in ``exclude`` (those validate_raw quarantined). Files pair whatever their
+    suffix (``pspt.SUFFIXES``); an observation's file in one filter under two suffixes is an error.
 
     validate_raw has already rejected unpaired or misnamed files, so here a missing file is an error.
     """
@@ -60,13 +61,12 @@ def find_pairs(raw_dir: Path, channels: tuple[str, ...] | list[str], exclude: fr
     for first, obs in pspt.observation_files(raw_dir, channels[0]):
         if obs.key in exclude:
             continue
-        images = (first, *(raw_dir / obs.file_name(letter) for letter in channels[1:]))
-        mask = raw_dir / obs.file_name("M")
-        missing = [path.name for path in (*images, mask) if not path.exists()]
+        found = {letter: pspt.find_file(raw_dir, obs, letter) for letter in (*channels, "M")}  # refuses twins
+        missing = [obs.file_name(letter) for letter, path in found.items() if path is None]
         if missing:
-            raise pspt.PSPTFileError(f"{first}: {', '.join(missing)} missing beside it "
-                                     f"(every observation needs its mask and an image per channel)")
-        pairs.append(Pair(obs, images, mask))
+            raise pspt.PSPTFileError(f"{first}: {', '.join(missing)} missing beside it (or .fits, .fits.fz; "
+                                     f"every observation needs its mask and an image per channel)")
+        pairs.append(Pair(obs, tuple(found[letter] for letter in channels), found["M"]))
     if not pairs:
         raise pspt.PSPTFileError(f"{raw_dir}: no {channels[0]} images found")
     return pairs

@@ -7,17 +7,24 @@ Three kinds of input, told apart by what they carry:
 - a plain picture (JPG, PNG, ...): the disk is fitted (see ``disk_fit``) and the plate scale is the
   apparent solar radius on ``date`` (the yearly mean if none) over the fitted radius.
 
-Internally every image is stored FITS-style, row 0 at the bottom (solar north up for an upright
-picture); ``rows_flipped`` says when a picture's rows were reversed to get there, so positions can be
-reported in the picture's own coordinates.
+A FITS or JPEG2000 whose header shows it is not white light (a magnetogram, an EUV image) is refused
+(``check_white_light``); ``from_map`` takes a sunpy map made in memory.
+
+Internally every image is stored FITS-style, row 0 at the bottom (solar north up for an upright picture);
+``rows_flipped`` says when a picture's rows were reversed to get there, so positions can be reported in the
+picture's own coordinates. A FITS image keeps its own pixels whatever its WCS's rotation (HMI's CROTA2 = 180):
+its WCS places every position.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 from astropy.io import fits
 
@@ -25,7 +32,8 @@ from sunspotter.io import pspt
 from sunspotter.solar.disk import SolarDisk
 from sunspotter.solar.disk_fit import DiskFitError, fit_disk
 
-FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz")
+#: FITS by name: plain, gzipped, or fpacked (``.fz``: tile-compressed, as ``.fits.fz`` from fpack).
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fz")
 JP2_SUFFIXES = (".jp2", ".j2k", ".jpx")
 #: Mean apparent solar radius over a year, for pictures with no date (Earth at 1 AU).
 MEAN_RADIUS_ARCSEC = 959.63
@@ -77,6 +85,102 @@ class SolarImageError(ValueError):
     """An input that cannot be used as a full-disk solar image; the message names the file and the reason."""
 
 
+#: CONTENT words of maps that are not intensity: HMI's magnetograms, dopplergrams and line parameters (its
+#: continuum says 'CONTINUUM INTENSITY').
+NOT_INTENSITY_CONTENT = ("MAGNETOGRAM", "DOPPLERGRAM", "VELOCITY", "LINEWIDTH", "LINEDEPTH")
+#: Shorter than this the Sun is imaged in UV and EUV light (AIA 94-1700 A, EIT, SUVI, EUI): the transition
+#: region and corona, where spots are not the dark patches of a limb-darkened disk.
+MIN_WHITE_LIGHT_NM = 300.0
+#: Chromospheric lines full-disk filtergrams are taken in (nm), and how near a filter's centre counts as in one.
+#: Ca II K (393.4 nm) is left out on purpose: see ``check_white_light``.
+CHROMOSPHERIC_LINES_NM = {"Ca II H": 396.85, "H-alpha": 656.28}
+LINE_HALF_WIDTH_NM = 0.5
+
+
+def check_white_light(header, wavelength_nm: float | None, source) -> None:
+    """Refuse an image whose header shows it is not white light, nor anything a model here can learn from.
+
+    The models and thresholds here are made on PSPT's filters, where a spot is a dark patch on a
+    limb-darkened disk; in a magnetogram, an EUV image or an H-alpha filtergram it is not, and the
+    detections would be noise that looks like an answer. The rules, each read from the header alone:
+
+    - CONTENT names a magnetic, velocity or line-shape map (``NOT_INTENSITY_CONTENT``): HMI says what each
+      of its products holds there.
+    - BUNIT is a magnetic flux density (Gauss, G, Mx cm-2, T) or a velocity (m/s): a magnetogram or
+      dopplergram whatever else the header says.
+    - The wavelength is below ``MIN_WHITE_LIGHT_NM``: UV and EUV (AIA 171 A is 17.1 nm).
+    - The wavelength is within ``LINE_HALF_WIDTH_NM`` of a chromospheric line (``CHROMOSPHERIC_LINES_NM``):
+      filaments are dark and plage bright all over the disk.
+
+    PSPT's red (607.1 nm) and blue (409.4 nm) continuum and HMI's continuum (6173 A) pass. So does PSPT's
+    Ca II K (393.4 nm), though it is a chromospheric line: ``tile.channels`` may be ``[K]``, and then the
+    dust_map and evaluate stages and the K-trained model's full-disk inference read K frames through here.
+    Whether a frame's filter is the one a model was trained on is for the model to say (its tiles'
+    channels), not for the header of the frame.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header or dict-like
+        The image's header (a sunpy map's ``meta`` will do).
+    wavelength_nm : float or None
+        The header's wavelength in nm, read in its own unit (WAVEUNIT; sunpy knows instruments' defaults);
+        None when unknown.
+    source : str or pathlib.Path
+        The file (or the map's name) for the message.
+
+    Raises
+    ------
+    SolarImageError
+        One line naming ``source`` and what its header says.
+    """
+    content = str(header.get("CONTENT", "")).strip()
+    if any(word in content.upper() for word in NOT_INTENSITY_CONTENT):
+        raise SolarImageError(f"{source}: not a white-light image: its header says CONTENT = {content!r}")
+    unit = _unit(header.get("BUNIT"))
+    if unit is not None and (unit.is_equivalent(u.G) or unit.is_equivalent(u.m / u.s)):
+        raise SolarImageError(f"{source}: not a white-light image: its header says BUNIT = {header.get('BUNIT')!r}, "
+                              f"a magnetic field or a velocity (a magnetogram or dopplergram)")
+    if wavelength_nm is None:
+        return
+    if wavelength_nm < MIN_WHITE_LIGHT_NM:
+        raise SolarImageError(f"{source}: not a white-light image: its header says {_wavelength_text(header)}, "
+                              f"{wavelength_nm:g} nm, UV or EUV (white light is above {MIN_WHITE_LIGHT_NM:g} nm)")
+    for line, centre_nm in CHROMOSPHERIC_LINES_NM.items():
+        if abs(wavelength_nm - centre_nm) <= LINE_HALF_WIDTH_NM:
+            raise SolarImageError(f"{source}: not a white-light image: its header says {_wavelength_text(header)}, "
+                                  f"{line} ({centre_nm:g} nm), a chromospheric line")
+
+
+def _wavelength_text(header) -> str:
+    unit = header.get("WAVEUNIT")
+    return f"WAVELNTH = {header.get('WAVELNTH')!r}" + (f" {unit}" if unit else "")
+
+
+def _unit(text) -> u.UnitBase | None:
+    """A header's unit string as astropy reads it (case aside), or None when it names no unit astropy knows."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # astropy warns of units the FITS standard discourages, and reads them
+        for candidate in (text.strip(), text.strip().lower()):
+            unit = u.Unit(candidate, parse_strict="silent")
+            if not isinstance(unit, u.UnrecognizedUnit):
+                return unit
+    return None
+
+
+def header_wavelength_nm(header) -> float | None:
+    """WAVELNTH in nm: in WAVEUNIT when the header gives one, else in nm, the PSPT archive's convention; None
+    when there is none or its unit is not a length."""
+    value = header.get("WAVELNTH")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    if not header.get("WAVEUNIT"):
+        return float(value)
+    unit = _unit(header.get("WAVEUNIT"))
+    return float((value * unit).to_value(u.nm)) if unit is not None and unit.is_equivalent(u.nm) else None
+
+
 @dataclass
 class SolarImage:
     """A full-disk image with its geometry; positions are 0-based (x = column, y = row, row 0 at the bottom)."""
@@ -109,7 +213,6 @@ class SolarImage:
             return fits.Header(self.header)
         if self.date is None:
             return self.disk.to_header()
-        import astropy.units as u
         import sunpy.map
         from astropy.coordinates import SkyCoord
         from sunpy.coordinates import frames
@@ -165,38 +268,65 @@ def _check_size(shape, path: Path) -> None:
 
 
 def _read_pspt(path: Path, data: np.ndarray, header: fits.Header) -> SolarImage:
+    wavelength = header_wavelength_nm(header)
+    check_white_light(header, wavelength, path)
     disk = SolarDisk.from_header(header)
     date = _parse_date(header.get("DATE_OBS"), path)
-    wavelength = header.get("WAVELNTH")  # nm, by the archive's convention
     return SolarImage(data.astype(np.float32), disk, apparent_radius_arcsec(date) / disk.radius, date, path,
-                      header=header, wavelength_nm=float(wavelength) if isinstance(wavelength, (int, float)) else None)
+                      header=header, wavelength_nm=wavelength)
 
 
-def _from_map(path: Path, smap) -> SolarImage:
-    """Geometry of a sunpy map: disk centre from its WCS, radius from its observer's distance."""
-    import astropy.units as u
+def from_map(smap, source: str | Path) -> SolarImage:
+    """A SolarImage from a sunpy map, with no file: for maps made or fetched in memory.
+
+    The pixels stay as the map stores them, whatever its orientation (HMI's south-up CROTA2 = 180, any PC
+    matrix): the map's WCS, kept in ``SolarImage.header``, places every position.
+
+    Parameters
+    ----------
+    smap : sunpy.map.GenericMap
+        A full-disk image with a helioprojective WCS and an observer.
+    source : str or pathlib.Path
+        Where the map came from (a file, or a name for a map made in memory), for messages and outputs.
+
+    Returns
+    -------
+    SolarImage
+        Pixels as float32 with blank (NaN) pixels set to 0; the disk centre where the WCS puts the Sun's
+        centre, its radius the map's apparent solar radius (RSUN_OBS, or from the observer's distance) over
+        the plate scale; the date and wavelength of the map.
+
+    Raises
+    ------
+    SolarImageError
+        The map is not 2-D, is not white light (``check_white_light``), its WCS places no solar disk in
+        the image, or every pixel is blank.
+    """
     from astropy.coordinates import SkyCoord
 
+    source = Path(source)
     if smap.data.ndim != 2:
-        raise SolarImageError(f"{path}: expected a 2-D image, got {smap.data.ndim} dimensions")
+        raise SolarImageError(f"{source}: expected a 2-D image, got {smap.data.ndim} dimensions")
+    wavelength = _wavelength_nm(smap)
+    check_white_light(smap.meta, wavelength, source)
     centre = SkyCoord(0 * u.arcsec, 0 * u.arcsec, frame=smap.coordinate_frame)
     cx, cy = (float(v.to_value(u.pix)) for v in smap.world_to_pixel(centre))
-    scale = float(smap.scale.axis1.to_value(u.arcsec / u.pix))
+    scale = abs(float(smap.scale.axis1.to_value(u.arcsec / u.pix)))
     radius = float(smap.rsun_obs.to_value(u.arcsec)) / scale
     if not (np.isfinite([cx, cy, radius]).all() and radius > 8):
-        raise SolarImageError(f"{path}: its WCS does not place a solar disk in the image")
+        raise SolarImageError(f"{source}: its WCS does not place a solar disk in the image")
     date = smap.date.to_datetime() if smap.date is not None else None
     header = fits.Header(smap.wcs.to_header())
-    return SolarImage(np.asarray(smap.data, dtype=np.float32), SolarDisk(cx, cy, radius), scale, date, path,
-                      header=header,
-                      wavelength_nm=_wavelength_nm(smap))
+    return _with_finite_pixels(SolarImage(np.asarray(smap.data, dtype=np.float32), SolarDisk(cx, cy, radius), scale,
+                                          date, source, header=header, wavelength_nm=wavelength))
 
 
 def _wavelength_nm(smap) -> float | None:
     """The map's wavelength in nm when its header gives one with a unit (HMI: 6173 angstrom); else unknown."""
-    import astropy.units as u
-
-    wavelength = smap.wavelength
+    try:
+        wavelength = smap.wavelength
+    except ValueError:  # a WAVEUNIT astropy cannot read as written ('ANGSTROM'): read it case aside
+        return header_wavelength_nm(smap.meta)
     if wavelength is None or not wavelength.unit.is_equivalent(u.m):
         return None
     return float(wavelength.to_value(u.nm))
@@ -224,7 +354,7 @@ def _read_fits(path: Path) -> SolarImage:
     except Exception as err:  # sunpy raises many kinds; all mean "no solar WCS we can use"
         raise SolarImageError(f"{path}: no PSPT disk keys and no solar WCS sunpy can use "
                               f"({type(err).__name__}: {err})") from err
-    return _from_map(path, smap)
+    return from_map(smap, path)
 
 
 def _read_with_sunpy(path: Path) -> SolarImage:
@@ -236,7 +366,7 @@ def _read_with_sunpy(path: Path) -> SolarImage:
         raise SolarImageError(f"{path}: sunpy cannot read it as a solar map ({type(err).__name__}: {err})") from err
     if isinstance(smap, list) or not isinstance(smap, sunpy.map.GenericMap):
         raise SolarImageError(f"{path}: holds several images; give one full-disk image per file")
-    return _from_map(path, smap)
+    return from_map(smap, path)
 
 
 def _read_picture(path: Path, date: dt.datetime | None) -> SolarImage:

@@ -11,9 +11,12 @@ def test_file_names_round_trip():
     assert name == "20140102.1800.HW.R.P.rdc.fits.gz"
     assert pspt.parse_file_name(name) == (obs, "R")
     assert pspt.parse_file_name("20050702.1702.HW.R.P.rdc.fits") == (pspt.Observation("20050702", "1702"), "R")
+    assert pspt.parse_file_name("20050702.1702.HW.R.P.rdc.fits.fz") == (pspt.Observation("20050702", "1702"), "R")
+    assert obs.stem("M") == "20140102.1800.HW.M.P.rdc"
 
 
-@pytest.mark.parametrize("bad", ["20140102.1800.HW.X.P.rdc.fits.gz", "image.fits", "2014012.1800.HW.R.P.rdc.fits"])
+@pytest.mark.parametrize("bad", ["20140102.1800.HW.X.P.rdc.fits.gz", "image.fits", "2014012.1800.HW.R.P.rdc.fits",
+                                 "20140102.1800.HW.R.P.rdc.fits.bz2"])
 def test_bad_file_names_are_refused_with_the_rule(bad):
     with pytest.raises(pspt.PSPTFileError, match="not a PSPT file name"):
         pspt.parse_file_name(bad)
