@@ -363,7 +363,12 @@ def load_params(path: str | os.PathLike = "params.yaml") -> Params:
     try:
         raw = yaml.safe_load(path.read_text())
     except OSError as err:
-        raise ConfigError(f"{path}: cannot read params ({err})") from err
+        raise ConfigError(f"{path}: cannot read params ({err.strerror or err}; run from the repository, or pass "
+                          f"--params)") from err
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        raise ConfigError(f"{path}: not valid YAML{line} ({getattr(err, 'problem', None) or err})") from err
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections")
     train = raw.get("train", {})

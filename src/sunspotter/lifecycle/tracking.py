@@ -32,6 +32,18 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{repo_root() / 'mlflow.db'}"
 
 
+def store_problem() -> str | None:
+    """Why the tracking store cannot be read, or None. Commands that only read it (predict, promote) ask
+    first: MLflow would create an empty SQLite file wherever the URI points."""
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        if not path.is_file():
+            return (f"no MLflow tracking store at {path} (run `dvc repro` in the repository first, run this "
+                    f"from the repository, or set MLFLOW_TRACKING_URI)")
+    return None
+
+
 def artifact_root() -> str:
     return (repo_root() / "mlartifacts").as_uri()
 
