@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 from sunspotter.config import MODEL_KINDS, ConfigError, load_params
-
-DEFAULT_MODEL = "models:/sunspot-localizer@champion"
+from sunspotter.fulldisk.outputs import CATALOG_FORMATS
+from sunspotter.version import VERSION
 
 
 def _promote(args) -> int:
     from sunspotter.lifecycle.registry import RegistryError, promote
+    from sunspotter.lifecycle.tracking import store_problem
 
     register = load_params(args.params).register
     names = {kind: getattr(register, kind) for kind in MODEL_KINDS}
@@ -20,6 +21,9 @@ def _promote(args) -> int:
     kind = next((kind for kind, registered in names.items() if registered == name), None)
     if kind is None:
         print(f"error: {name} is not one of the registered models {sorted(names.values())}", file=sys.stderr)
+        return 1
+    if store_problem():
+        print(f"error: {store_problem()}", file=sys.stderr)
         return 1
     try:
         version = promote(name, register.gates.get(kind, {}), args.version, force_reason=args.force)
@@ -45,28 +49,34 @@ def _gallery(args) -> int:
 def _predict(args) -> int:
     from sunspotter.fulldisk.predict import predict_files
     from sunspotter.io import pspt
-    from sunspotter.lifecycle.pyfunc import load_full_disk_model
+    from sunspotter.lifecycle.model_source import ModelNotFound, load
     from sunspotter.solar import dust_map
 
     try:
-        model = load_full_disk_model(args.model)
-    except Exception as err:  # MLflow and Keras raise many kinds; all mean "no usable model there"
-        print(f"error: cannot load the model {args.model}: {err}\n(the pipeline registers it: `dvc repro`, then "
-              f"`sunspotter promote localizer`; or pass --model models/full_disk_localizer)", file=sys.stderr)
+        source = load(args.model)
+    except ModelNotFound as err:
+        print(f"error: {err}", file=sys.stderr)
         return 1
+    print(f"model: {source.describe()}")
     if args.dust_map:
         try:
-            model.dust_map = None if str(args.dust_map) == "none" else dust_map.read(args.dust_map)
+            source.model.dust_map = None if str(args.dust_map) == "none" else dust_map.read(args.dust_map)
         except (pspt.PSPTFileError, OSError) as err:
             print(f"error: dust map: {err}", file=sys.stderr)
             return 1
-    summary, errors = predict_files(model, args.images, args.output, args.date, args.format)
-    if len(summary):
-        print(summary.to_string(index=False))
-    for path, message in errors.items():
+    batch = predict_files(source.model, args.images, args.output, args.date, args.format, recursive=args.recursive,
+                          skip_existing=args.skip_existing, model_name=source.describe())
+    if len(batch.summary):
+        print(batch.summary.to_string(index=False))
+    for message in batch.errors.values():
         print(f"error: {message}", file=sys.stderr)
-    print(f"{len(summary)} of {len(args.images)} images done; outputs in {args.output}")
-    return 1 if errors else 0
+    total = len(batch.summary) + len(batch.errors) + len(batch.skipped)
+    if total == 0:
+        print(f"error: no images found in {', '.join(map(str, args.images))}", file=sys.stderr)
+        return 1
+    skipped = f", {len(batch.skipped)} skipped (made by this model already)" if batch.skipped else ""
+    print(f"{len(batch.summary)} of {total} images done{skipped}; outputs in {args.output}")
+    return 1 if batch.errors else 0
 
 
 def _figures(args) -> int:
@@ -82,6 +92,7 @@ def _figures(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sunspotter", description="Sunspot detection in full-disk solar images.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     commands = parser.add_subparsers(dest="command", required=True)
     promote = commands.add_parser("promote", help="move a registered model's @champion alias to its @challenger")
     promote.add_argument("model", help="'classifier', 'localizer', or a registered model name")
@@ -91,17 +102,23 @@ def main(argv: list[str] | None = None) -> int:
     promote.set_defaults(func=_promote)
     gallery = commands.add_parser("gallery", help="PNG of raw observations with their masks and a spot close-up")
     gallery.add_argument("raw_dir", nargs="?", default="data/raw", help="folder of PSPT image/mask pairs")
-    gallery.add_argument("-o", "--output", default="reports/acquire/gallery.png")
+    gallery.add_argument("-o", "--output", default="gallery.png", help="PNG to write (default: in this folder)")
     gallery.add_argument("--filter", default="R", choices=["R", "K"], help="image filter to show")
     gallery.add_argument("-n", type=int, default=4, help="how many observations")
     gallery.set_defaults(func=_gallery)
     predict = commands.add_parser("predict", help="sunspot mask, overlay and catalog of full-disk solar images")
-    predict.add_argument("images", nargs="+", type=Path, help="FITS (PSPT or with solar WCS), JPEG2000, PNG or JPG")
-    predict.add_argument("-m", "--model", default=DEFAULT_MODEL,
-                         help="registry URI (models:/NAME@ALIAS) or a saved full-disk model folder")
+    predict.add_argument("images", nargs="+", type=Path,
+                         help="images (FITS, .fits.fz, JPEG2000, PNG, JPG) or folders of them")
+    predict.add_argument("-r", "--recursive", action="store_true", help="search folders' subfolders too")
+    predict.add_argument("-m", "--model",
+                         help="registry URI (models:/NAME@ALIAS) or a saved full-disk model folder; default: "
+                              "@champion, else @challenger, else the pipeline's models/full_disk_localizer")
     predict.add_argument("-o", "--output", type=Path, default=Path("predictions"), help="folder for the outputs")
+    predict.add_argument("--skip-existing", action="store_true",
+                         help="skip an image whose outputs this same model already made (its mask's provenance)")
     predict.add_argument("--date", help="observation date (ISO) of pictures without metadata; default: yearly mean")
-    predict.add_argument("--format", default="csv", choices=["csv", "parquet"], help="catalog file format")
+    predict.add_argument("--format", default="csv", choices=CATALOG_FORMATS,
+                         help="catalog file format (ecsv keeps the units)")
     predict.add_argument("--dust-map", type=Path,
                          help="dust map FITS of the images' detector, or 'none'; default: the one the model carries")
     predict.set_defaults(func=_predict)

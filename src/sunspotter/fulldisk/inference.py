@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from sunspotter.io import pspt
-from sunspotter.solar import edges
+from sunspotter.solar import edges, orientation
 from sunspotter.solar.classical import normalise
 from sunspotter.solar.dust_map import DustMap
 from sunspotter.solar.segmentation import Segmentation
@@ -89,6 +89,15 @@ class FullDiskModel:
             ``mask`` (uint8, 1 = sunspot), ``probability`` (float32) and ``dust`` (bool), all on
             ``image``'s pixels.
         """
+        turns = orientation.quarter_turns(image)
+        if not turns:
+            return self._segment_as_stored(image)
+        # Stored a quarter or half turn from north up (HMI: south up): the network sees it north up, as it learned.
+        upright = self._segment_as_stored(orientation.turned(image, turns))
+        return Segmentation(*(np.rot90(array, -turns).copy() for array in
+                              (upright.mask, upright.probability, upright.dust)))
+
+    def _segment_as_stored(self, image: SolarImage) -> Segmentation:
         probability = self.probability(image)
         dust = self.set_aside(image, probability)
         mask = ((probability >= self.threshold) & ~dust).astype(np.uint8)
@@ -110,6 +119,21 @@ class FullDiskModel:
         if self.dust_map is None or not self.dust_map.applies_to(image):
             return np.zeros_like(called)
         return called & ~self.dust_map.veto(called)
+
+    def fingerprint(self) -> str:
+        """A short hash of what decides the answers: weights, threshold, plate scale, tiling, edge cuts and dust
+        map. Outputs record it, so ``predict --skip-existing`` knows whether the same model made them."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for weights in self.keras_model.get_weights():
+            digest.update(np.ascontiguousarray(weights).tobytes())
+        settings = (self.threshold, self.arcsec_per_px, self.tile_size, self.normalisation, self.overlap,
+                    self.edge_grow, self.edge_trim)
+        digest.update(repr(settings).encode())
+        if self.dust_map is not None:
+            digest.update(np.packbits(self.dust_map.dusty).tobytes())
+        return digest.hexdigest()[:16]
 
     def _window(self) -> np.ndarray:
         """Tile weights: 1 in the middle, falling linearly to near 0 over ``overlap`` pixels at each edge."""

@@ -1,133 +1,185 @@
-"""``sunspotter predict``: full-disk images in; a mask FITS, an overlay PNG and a catalog out, per image.
+"""``sunspotter predict``: full-disk images in (files or folders); per image a mask FITS, an overlay PNG and a
+catalog out, and for the batch a summary table and a plot of sunspot area and region count against date.
 
-A bad file gets a clear error and the rest of the batch is still processed.
+A bad file gets one clear error and the rest of the batch is still processed. Outputs are named after their
+input (``<stem>.mask.fits``, ``.overlay.png``, ``.catalog.<format>``), in the input's subfolder of a folder
+given; two inputs never write the same outputs (see ``output_bases``).
 """
 
 from __future__ import annotations
 
-import logging
+import io
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from astropy.io import fits
 
+from sunspotter.fulldisk import outputs
+from sunspotter.fulldisk.detection import Detection, detect_image
 from sunspotter.fulldisk.inference import FullDiskModel
+from sunspotter.fulldisk.overlay import write_overlay
 from sunspotter.io import atomic
-from sunspotter.solar.analysis import analyse
-from sunspotter.solar.solar_image import SolarImage, SolarImageError, read_solar_image
+from sunspotter.solar.solar_image import FITS_SUFFIXES, JP2_SUFFIXES, SolarImageError, read_solar_image
 
-log = logging.getLogger(__name__)
-
-
-def _stem(path: Path) -> str:
-    """The file name without its type suffix (and .gz): outputs are named after their input."""
-    return Path(path.name.removesuffix(".gz")).stem
-
-
-def write_mask_fits(path: Path, image: SolarImage, mask: np.ndarray) -> None:
-    """The mask in the input's own pixel layout, with its WCS (a picture's rows back in picture order)."""
-    header = image.wcs_header()
-    for key in ("NAXIS", "NAXIS1", "NAXIS2", "BITPIX"):
-        header.remove(key, ignore_missing=True)
-    header["CONTENT"] = ("sunspot mask", "1 = sunspot, 0 = not")
-    header["SOURCE"] = (image.source.name[:68], "input image")
-    data = mask[::-1] if image.rows_flipped else mask
-    atomic.write_bytes(path, _fits_bytes(data.astype(np.uint8), header))
+#: Files a folder is searched for: every kind ``read_solar_image`` reads.
+IMAGE_SUFFIXES = (*FITS_SUFFIXES, *JP2_SUFFIXES, ".png", ".jpg", ".jpeg", ".tif", ".tiff")
+#: Suffixes that only say how a file is compressed; the one before them says what it is.
+COMPRESSION_SUFFIXES = (".gz", ".fz", ".bz2")
+#: What ``predict`` writes per image, after the input's stem; a folder's search skips these.
+OUTPUT_SUFFIXES = (".mask.fits", ".overlay.png")
 
 
-def _fits_bytes(data: np.ndarray, header: fits.Header) -> bytes:
-    import io
+@dataclass(frozen=True)
+class Batch:
+    """What one ``predict`` call did: a summary row per image done, one error per file refused."""
 
-    buffer = io.BytesIO()
-    fits.PrimaryHDU(data=data, header=header).writeto(buffer)
-    return buffer.getvalue()
-
-
-def write_overlay(path: Path, image: SolarImage, mask: np.ndarray, table: pd.DataFrame, dust: np.ndarray) -> None:
-    """The image with sunspot outlines (red), region numbers and the spots set aside as dust (cyan), in the
-    picture's own orientation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import io
-
-    import matplotlib.pyplot as plt
-
-    origin = "upper" if image.rows_flipped else "lower"
-    data, shown_mask, shown_dust = ((image.data[::-1], mask[::-1], dust[::-1]) if image.rows_flipped
-                                    else (image.data, mask, dust))
-    figure, axes = plt.subplots(figsize=(8, 8), dpi=100)
-    low, high = np.percentile(data, [1, 99.8])
-    axes.imshow(data, cmap="gray", origin=origin, vmin=low, vmax=high)
-    axes.contour(shown_mask, levels=[0.5], colors="red", linewidths=0.6, origin=origin)
-    if shown_dust.any():
-        axes.contour(shown_dust.astype(np.uint8), levels=[0.5], colors="cyan", linewidths=0.6, origin=origin)
-    for row in table.itertuples():
-        axes.annotate(str(row.region), (row.x, row.y), xytext=(6, 6), textcoords="offset points", color="yellow",
-                      fontsize=8)
-    axes.set_title(f"{image.source.name}: {len(table)} sunspot regions, "
-                   f"{table['area_msh'].sum() if len(table) else 0:.0f} MSH")
-    axes.set_axis_off()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(figure)
-    atomic.write_bytes(path, buffer.getvalue())
+    summary: pd.DataFrame
+    errors: dict[str, str]
+    skipped: list[str]  # inputs whose outputs the same model had already made (``skip_existing``)
 
 
-def write_table(path: Path, table: pd.DataFrame) -> None:
-    payload = table.to_parquet(index=False) if path.suffix == ".parquet" else table.to_csv(index=False).encode()
-    atomic.write_bytes(path, payload)
+def find_images(paths: list[Path], recursive: bool = False, out_dir: Path | None = None) -> dict[Path, Path]:
+    """Each file given and each image in each folder given, once, with the subfolder its outputs go to (a
+    folder's own subfolders; none for a file given). A folder's hidden files, this command's own outputs and
+    anything under ``out_dir`` are left out."""
+    skip = out_dir.resolve() if out_dir is not None else None
+    found = {}
+    for path in map(Path, paths):
+        if not path.is_dir():
+            found.setdefault(path, Path())  # a missing file is reported by the reader, with the others
+            continue
+        for file in sorted(path.rglob("*") if recursive else path.glob("*")):
+            relative = file.relative_to(path)
+            if (file.is_file() and file.name.lower().endswith(IMAGE_SUFFIXES)
+                    and not any(part.startswith(".") for part in relative.parts)
+                    and not file.name.endswith(OUTPUT_SUFFIXES)
+                    and (skip is None or skip not in file.resolve().parents)):
+                found.setdefault(file, relative.parent)
+    return found
 
 
-def predict_one(model: FullDiskModel, path: Path, out_dir: Path, date: str | None, catalog_format: str) -> dict:
-    """Run the model on one image and write its three outputs; return its summary row."""
-    analysis = analyse(read_solar_image(path, date), model.segment)
-    image, table = analysis.image, analysis.catalog
-    stem = _stem(path)
-    write_mask_fits(out_dir / f"{stem}.mask.fits", image, analysis.mask)
-    write_overlay(out_dir / f"{stem}.overlay.png", image, analysis.mask, table, analysis.segmentation.dust)
-    write_table(out_dir / f"{stem}.catalog.{catalog_format}", table.assign(image=path.name))
-    return {"image": path.name, "date": image.date.isoformat() if image.date else "",
+def _stem(name: str) -> str:
+    """The name without compression suffixes and its type suffix: ``a.fits.gz`` -> ``a``."""
+    for suffix in COMPRESSION_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return Path(name).stem
+
+
+def output_bases(images: dict[Path, Path]) -> dict[Path, Path]:
+    """Each image's outputs' path without suffix, relative to the output folder: its subfolder and stem.
+    Images that would share one keep their whole names (``a.png``, ``a.jpg``), and if still shared (one
+    name in two folders given as files), the folders that tell them apart, so distinct inputs never collide."""
+    def colliding(bases: dict[Path, Path]) -> set[Path]:
+        counts = {}
+        for base in bases.values():
+            counts[base] = counts.get(base, 0) + 1
+        return {image for image, base in bases.items() if counts[base] > 1}
+
+    bases = {image: sub / _stem(image.name) for image, sub in images.items()}
+    for image in colliding(bases):
+        bases[image] = images[image] / image.name
+    clashing = colliding(bases)
+    if clashing:
+        common = Path(os.path.commonpath([image.resolve().parent for image in clashing]))
+        for image in clashing:
+            bases[image] = images[image] / image.resolve().relative_to(common)
+    return bases
+
+
+def write_outputs(detection: Detection, base: Path, input_name: str, catalog_format: str) -> None:
+    """The mask FITS, the overlay and the catalog of one detection, at ``base`` + their suffixes."""
+    base.parent.mkdir(parents=True, exist_ok=True)
+    analysis = detection.analysis
+    write_overlay(Path(f"{base}.overlay.png"), detection.image, analysis.mask, analysis.catalog,
+                  analysis.segmentation.dust)
+    outputs.write_catalog(Path(f"{base}.catalog.{catalog_format}"), detection, input_name)
+    # The mask last: its provenance is what ``skip_existing`` trusts, so it exists only beside the others.
+    outputs.write_mask_fits(Path(f"{base}.mask.fits"), detection, input_name)
+
+
+def summary_row(detection: Detection, input_name: str) -> dict:
+    image = detection.image
+    return {"image": input_name, "date": image.date.isoformat() if image.date else "",
             "radius_px": round(image.disk.radius, 2), "arcsec_per_px": round(image.arcsec_per_px, 4)} \
-        | analysis.summary()
+        | detection.summary()
 
 
 def predict_files(model: FullDiskModel, paths: list[Path], out_dir: Path, date: str | None = None,
-                  catalog_format: str = "csv") -> tuple[pd.DataFrame, dict[str, str]]:
+                  catalog_format: str = "csv", *, recursive: bool = False, skip_existing: bool = False,
+                  model_name: str = "a model loaded by the caller") -> Batch:
     """Detect the sunspots of every image and write its mask FITS, overlay PNG and catalog into ``out_dir``.
 
     Parameters
     ----------
     model : FullDiskModel
-        The localizer, as ``lifecycle.pyfunc.load_full_disk_model`` gives it.
+        The localizer (``lifecycle.model_source.load`` gives it with its ``model_name``).
     paths : list of pathlib.Path
-        Image files: FITS (PSPT or with a helioprojective WCS), JPEG 2000 or pictures.
+        Image files (FITS, ``.fits.fz``, JPEG 2000, pictures) and folders of them.
     out_dir : pathlib.Path
-        Where the outputs go, named after each input.
+        Where the outputs go, in each input's subfolder of a folder given.
     date : str, optional
         ISO date for inputs that do not say when they were taken (it sets the Sun's apparent size).
-    catalog_format : {"csv", "parquet"}
-        The catalog's file format.
+    catalog_format : {"csv", "ecsv", "parquet"}
+        The catalogs' file format; ECSV carries the units.
+    recursive : bool
+        Search folders' subfolders too.
+    skip_existing : bool
+        Leave an image alone when its outputs exist and its mask records this same model.
+    model_name : str
+        What the mask's provenance calls the model.
 
     Returns
     -------
-    summary : pandas.DataFrame
-        One row per image read: its disk radius, plate scale, region count and areas (MSH).
-    errors : dict of str to str
-        For each file that could not be used, the one-line reason; the other files are still done.
+    Batch
+        A summary row per image done (radius, plate scale, regions, areas in MSH), a one-line reason per
+        file that could not be used, and the images skipped.
     """
     from tqdm import tqdm
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows, errors = [], {}
-    for path in tqdm([Path(p) for p in paths], desc="predict", unit="image", disable=len(paths) < 2):
+    images = find_images(paths, recursive, out_dir)
+    bases = output_bases(images)
+    fingerprint = model.fingerprint()
+    rows, errors, skipped = [], {}, []
+    for image_path in tqdm(images, desc="predict", unit="image", disable=len(images) < 2):
+        base = out_dir / bases[image_path]
+        if skip_existing and outputs.made_by(Path(f"{base}.mask.fits"), fingerprint):
+            skipped.append(str(image_path))
+            continue
         try:
-            rows.append(predict_one(model, path, out_dir, date, catalog_format))
+            detection = detect_image(read_solar_image(image_path, date), model, model_name, fingerprint)
         except SolarImageError as err:
-            errors[str(path)] = str(err)
-            log.error("%s", err)
+            errors[str(image_path)] = str(err)
+            continue
+        write_outputs(detection, base, image_path.name, catalog_format)
+        rows.append(summary_row(detection, str(bases[image_path].parent / image_path.name)))
     summary = pd.DataFrame(rows)
     if rows:
-        write_table(out_dir / f"summary.{catalog_format}", summary)
-    return summary, errors
+        outputs.write_table(out_dir / f"summary.{'parquet' if catalog_format == 'parquet' else 'csv'}", summary)
+        write_summary_plot(out_dir / "summary.png", summary)
+    return Batch(summary, errors, skipped)
+
+
+def write_summary_plot(path: Path, summary: pd.DataFrame) -> None:
+    """Total sunspot area (MSH) and region count against date, for the batch's dated images."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dated = summary[summary["date"] != ""].assign(when=lambda rows: pd.to_datetime(rows["date"])).sort_values("when")
+    figure, (area, count) = plt.subplots(2, 1, figsize=(8, 5), sharex=True, dpi=100)
+    area.plot(dated["when"], dated["total_area_msh"], "o-", color="tab:red", markersize=3)
+    area.set_ylabel("total sunspot area (MSH)")
+    count.plot(dated["when"], dated["regions"], "o-", color="tab:blue", markersize=3)
+    count.set_ylabel("sunspot regions")
+    count.set_xlabel("observation date (UTC)")
+    undated = int((summary["date"] == "").sum())
+    area.set_title(f"{len(dated)} images" + (f" ({undated} undated, not shown)" if undated else ""))
+    count.yaxis.get_major_locator().set_params(integer=True)
+    figure.autofmt_xdate()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(figure)
+    atomic.write_bytes(path, buffer.getvalue())

@@ -1,7 +1,8 @@
 """The localizer as an MLflow pyfunc that takes a whole solar image and returns its sunspot mask.
 
-The same package serves ``mlflow models serve`` (a request carries the image file's bytes) and
-``sunspotter predict`` (which loads it from the registry or a folder and calls ``full_disk``).
+The same package serves ``mlflow models serve`` (a request carries the image file's bytes), ``sunspotter
+predict`` and ``sunspotter.detect`` (which load it with ``lifecycle.model_source``); all three answer through
+``fulldisk.detection``.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
         self.full_disk = FullDiskModel(model, **settings, dust_map=dust)
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        from sunspotter.solar.analysis import analyse
+        from sunspotter.fulldisk.detection import detect_image
         from sunspotter.solar.solar_image import read_solar_image
 
         dates = model_input["date"] if "date" in model_input else [None] * len(model_input)
@@ -71,11 +72,10 @@ class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
                 path = Path(folder) / f"image{suffix_for(payload)}"
                 path.write_bytes(payload)
                 image = read_solar_image(path, date or None)
-            analysis = analyse(image, self.full_disk.segment)
-            figures = analysis.summary()
-            rows.append({"mask_png": mask_png(analysis.mask[::-1] if image.rows_flipped else analysis.mask),
-                         "regions": figures["regions"], "total_area_msh": figures["total_area_msh"],
-                         "dust_set_aside": figures["dust_set_aside"]})
+            detection = detect_image(image, self.full_disk)
+            figures = detection.summary()
+            rows.append({"mask_png": mask_png(detection.mask), "regions": figures["regions"],
+                         "total_area_msh": figures["total_area_msh"], "dust_set_aside": figures["dust_set_aside"]})
         return pd.DataFrame(rows)
 
 
@@ -120,11 +120,3 @@ def log_full_disk_model(model: FullDiskModel, keras_path: Path):
         return mlflow.pyfunc.log_model(name="full_disk_localizer", python_model=FullDiskLocalizer(),
                                        signature=_signature(), artifacts=_artifacts(model, keras_path, Path(folder)),
                                        pip_requirements=_requirements())
-
-
-def load_full_disk_model(reference: str) -> FullDiskModel:
-    """The full-disk localizer from a registry URI (``models:/NAME@ALIAS``) or a saved pyfunc folder."""
-    from sunspotter.lifecycle import tracking
-
-    mlflow.set_tracking_uri(tracking.tracking_uri())
-    return mlflow.pyfunc.load_model(reference).unwrap_python_model().full_disk

@@ -416,3 +416,37 @@ def _with_finite_pixels(image: SolarImage) -> SolarImage:
     if not finite.all():
         image.data = np.where(finite, image.data, np.float32(0.0))
     return image
+
+
+def from_array(data: np.ndarray, disk=None, date=None, source: str | Path = "array") -> SolarImage:
+    """A SolarImage from a 2-D array stored FITS-style (row 0 at the bottom, solar north up).
+
+    ``disk`` is a ``SolarDisk`` or (center_x, center_y, radius) in pixels, fitted as a picture's when not
+    given; ``date`` (ISO text or datetime) sets the Sun's apparent size and places it on the sky."""
+    source = Path(source)
+    data = np.asarray(data, dtype=np.float32)
+    _check_size(data.shape, source)
+    if isinstance(date, str):
+        date = _parse_date(date, source)
+    if disk is None:
+        try:
+            disk = fit_disk(np.nan_to_num(data))
+        except DiskFitError as err:
+            raise SolarImageError(f"{source}: {err} (pass its disk: center_x, center_y, radius)") from err
+    elif not isinstance(disk, SolarDisk):
+        disk = SolarDisk(*disk)
+    return _with_finite_pixels(SolarImage(data.copy(), disk, apparent_radius_arcsec(date) / disk.radius, date, source))
+
+
+def as_solar_image(image, disk=None, date=None, name: str | None = None) -> SolarImage:
+    """Any input the API takes: a file path, a ``sunpy.map.GenericMap`` or an array (``from_array``)."""
+    if isinstance(image, SolarImage):
+        return image
+    if isinstance(image, (str, Path)):
+        return read_solar_image(image, date.isoformat() if isinstance(date, dt.datetime) else date)
+    if isinstance(image, np.ndarray):
+        return from_array(image, disk, date, name or "array")
+    if hasattr(image, "wcs") and hasattr(image, "meta"):  # a sunpy map, without importing sunpy to ask
+        return from_map(image, name or getattr(image, "name", None) or "sunpy map")
+    raise SolarImageError(f"{name or type(image).__name__}: expected a file path, a sunpy Map or a 2-D array, "
+                          f"got {type(image).__name__}")

@@ -171,14 +171,15 @@ def test_batch_goes_on_past_a_bad_file(tmp_path, model):
     good = pspt_file(tmp_path / "20140105.1800.HW.R.P.rdc.fits.gz", sun())
     bad = tmp_path / "broken.fits"
     bad.write_bytes(b"SIMPLE  = T" + b"\0" * 100)
-    summary, errors = predict_files(model, [bad, good], tmp_path / "out")
+    batch = predict_files(model, [bad, good], tmp_path / "out")
+    summary, errors = batch.summary, batch.errors
     assert list(summary["image"]) == [good.name] and summary["regions"].tolist() == [1]
     assert list(errors) == [str(bad)] and "broken.fits" in errors[str(bad)]
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == ["20140105.1800.HW.R.P.rdc.catalog.csv", "20140105.1800.HW.R.P.rdc.mask.fits",
-                       "20140105.1800.HW.R.P.rdc.overlay.png", "summary.csv"]
+                       "20140105.1800.HW.R.P.rdc.overlay.png", "summary.csv", "summary.png"]
     with fits.open(tmp_path / "out" / "20140105.1800.HW.R.P.rdc.mask.fits") as hdul:
-        assert hdul[0].data.sum() > 0 and hdul[0].header["CTYPE1"] == "HPLN-TAN"
+        assert hdul[1].data.sum() > 0 and hdul[1].header["CTYPE1"] == "HPLN-TAN"
 
 
 def test_spot_free_disk_has_an_empty_catalog(tmp_path, model):

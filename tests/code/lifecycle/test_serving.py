@@ -18,7 +18,8 @@ import pytest
 from PIL import Image
 
 from sunspotter.fulldisk.inference import FullDiskModel
-from sunspotter.lifecycle.pyfunc import FullDiskLocalizer, load_full_disk_model, save_full_disk_model
+from sunspotter.lifecycle.model_source import load
+from sunspotter.lifecycle.pyfunc import FullDiskLocalizer, save_full_disk_model
 from sunspotter.solar.solar_image import apparent_radius_arcsec
 from tests.code.fulldisk.test_full_disk import DATE, RADIUS, contrast_model, pspt_file, sun
 from tests.conftest import REPO
@@ -45,7 +46,7 @@ def image_file(tmp_path_factory) -> Path:
 
 
 def test_saved_model_loads_with_its_settings(saved_model):
-    model = load_full_disk_model(str(saved_model))
+    model = load(saved_model).model
     assert model.threshold == 0.5 and model.tile_size == 128
     assert (model.edge_grow, model.edge_trim) == (0.9, 0.93)  # the edge cuts travel with the model
     assert model.arcsec_per_px == pytest.approx(apparent_radius_arcsec(DATE) / RADIUS)
@@ -104,7 +105,7 @@ def test_cli_predict_without_a_model_is_a_clear_error(tmp_path, image_file, caps
     from sunspotter.cli import main
 
     assert main(["predict", str(image_file), "--model", str(tmp_path / "nowhere")]) == 1
-    assert "cannot load the model" in capsys.readouterr().err
+    assert "nowhere: neither a registry URI (models:/NAME@ALIAS) nor a saved model folder" in capsys.readouterr().err
 
 
 #: Run on the pre-move source (argv: its root, the image, the output folder): the saved_model fixture's model, saved

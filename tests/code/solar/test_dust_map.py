@@ -70,7 +70,8 @@ def test_a_spot_called_on_dust_is_set_aside_and_counted(tmp_path, dust_at_speck)
     called = probability >= model.threshold
     assert called[int(SPECK[1]), int(SPECK[0])] and not mask[int(SPECK[1]), int(SPECK[0])]
     assert dust_map.count_patches(model.set_aside(image, probability)) == 1
-    summary, errors = predict_files(model, [path], tmp_path / "out")
+    batch = predict_files(model, [path], tmp_path / "out")
+    summary, errors = batch.summary, batch.errors
     assert not errors and summary.loc[0, "regions"] == 1 and summary.loc[0, "dust_set_aside"] == 1
 
 
@@ -110,9 +111,9 @@ def test_the_served_model_carries_its_dust_map(tmp_path, saved_with_dust, dust_a
     import mlflow
     import pandas as pd
 
-    from sunspotter.lifecycle.pyfunc import load_full_disk_model
+    from sunspotter.lifecycle.model_source import load
 
-    assert np.array_equal(load_full_disk_model(str(saved_with_dust)).dust_map.dusty, dust_at_speck.dusty)
+    assert np.array_equal(load(saved_with_dust).model.dust_map.dusty, dust_at_speck.dusty)
     image = pspt_file(tmp_path / "20140105.1800.HW.R.P.rdc.fits.gz", with_speck(sun()))
     out = mlflow.pyfunc.load_model(str(saved_with_dust)).predict(pd.DataFrame({"image": [image.read_bytes()]}))
     assert out["regions"].tolist() == [1] and out["dust_set_aside"].tolist() == [1]
