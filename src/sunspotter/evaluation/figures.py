@@ -115,6 +115,10 @@ def render(root: Path) -> str:
          f"**{int((images['count_error'] == 0).sum())} of {len(images)}** "
          f"({_floor_text(LOCALIZER.name, 'test_count_exact_fraction', localizer, percent=True)}; off by "
          + ", ".join(f"{int(e):+d}" if e else "0" for e in images.sort_values("date")["count_error"]) + ")"),
+        ("... catalog rows of regions >= 50 MSH at mu >= 0.3 that match a true one (centroid within 1 degree, "
+         "area within 10 %, spot count within 1): clean / dust / cloud / bad seeing / hard",
+         " / ".join(("**{}**" if condition == "clean" else "{}").format(_catalog_match(regions, condition))
+                    for condition in (*CONDITIONS, "hard"))),
         *((f"... sunspot regions by {title}: found of true (recall) / on a real spot of predicted (precision) / "
            "median area error of the true regions",
            _region_bins(regions[regions["dimension"] == dimension]))
@@ -197,6 +201,15 @@ def _region_bins(table: pd.DataFrame) -> str:
                      f"{row.on_a_spot}/{row.predicted_regions} ({_percent(row.on_a_spot, row.predicted_regions)}) / "
                      f"{_percent(row.area_error_median, 1) if row.true_regions else '-'}"
                      for row in table.itertuples())
+
+
+def _catalog_match(regions: pd.DataFrame, condition: str) -> str:
+    """Matched of measurable catalog rows on the test images of one observing condition, as "k of n (share)"."""
+    row = regions[(regions["dimension"] == "condition") & (regions["bin"] == condition)]
+    if row.empty:
+        return "-"
+    matched, measurable = int(row["listed_matched"].iloc[0]), int(row["measurable_listed"].iloc[0])
+    return f"{matched} of {measurable} ({_percent(matched, measurable)})"
 
 
 def _percent(part: int, whole: int) -> str:

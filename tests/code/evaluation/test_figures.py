@@ -49,7 +49,8 @@ def _fake_outputs(root):
     pd.DataFrame({"dimension": ["size_msh", "size_msh", "mu", "condition"],
                   "bin": ["10-30", "300_and_up", "0.7-1", "clean"], "true_regions": [4, 2, 6, 6], "found": [3, 2, 5, 5],
                   "predicted_regions": [3, 2, 5, 0], "on_a_spot": [3, 1, 4, 0],
-                  "area_error_median": [0.25, 0.04, 0.1, 0.1]}).to_csv(
+                  "area_error_median": [0.25, 0.04, 0.1, 0.1], "listed_matched": [2, 1, 3, 5],
+                  "measurable_listed": [2, 2, 4, 6]}).to_csv(
         root / "metrics/regions_localizer.csv", index=False)
     profile = {"test_region_recall_100_and_up": 0.95, "test_false_regions_per_image_100_and_up": 1.5,
                "test_region_recall": 0.7, "test_region_precision": 0.6, "test_count_exact_fraction": 1 / 3,
@@ -76,6 +77,8 @@ def test_the_table_says_each_figure_and_whether_its_floor_is_met(tmp_path):
     assert "3 whole images of 12 dates, in 1 blocks of consecutive dates; 1 val dates; 3 dates in the gaps" in readme
     assert "2 clean, 1 dust, 0 cloud, 0 bad seeing" in readme
     assert "**2 of 3** (floor >= 80 %: NOT met; off by 0, -1, 0)" in readme
+    assert "spot count within 1): clean / dust / cloud / bad seeing / hard | **5 of 6 (83 %)** / - / - / - / - |" \
+        in readme  # conditions with no test image have no figure
     assert "**0.930 (floor >= 0.90: met)**" in readme  # the localizer's Dice
     assert "**0.840 (floor >= 0.85: NOT met)**" in readme  # ... on hard frames
     assert "**2.0 % (floor <= 5 %: met)**" in readme
