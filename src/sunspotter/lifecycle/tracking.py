@@ -103,13 +103,60 @@ def stage_run(stage: str, model: str | None = None, tags: dict | None = None, sy
         experiment_id = _experiment_id(mlflow)
     os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
     name = f"{stage}-{model}" if model else stage
-    all_tags = {"stage": stage, "git_commit": git_commit(), "dvc_exp": os.environ.get("DVC_EXP_NAME", "")}
+    mark_dead_runs(experiment_id, stage, model)
+    all_tags = {"stage": stage, "git_commit": git_commit(), "dvc_exp": os.environ.get("DVC_EXP_NAME", "")} \
+        | this_process()
     if model:
         all_tags["model"] = model
     all_tags.update(tags or {})
     with mlflow.start_run(run_name=name, experiment_id=experiment_id, parent_run_id=parent_id,
                           nested=bool(parent_id), tags=all_tags, log_system_metrics=system_metrics) as run:
         yield run
+
+
+#: Tags that say which process a run belongs to: a run left RUNNING is dead when its process is gone.
+HOST_TAG, PID_TAG, STARTED_TAG = "host", "pid", "process_started"
+
+
+def this_process() -> dict[str, str]:
+    """The host, process id and process start time (seconds since the epoch) of this process, as run tags:
+    the start time tells a process from a later one that reused its id."""
+    import socket
+
+    import psutil
+
+    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()),
+            STARTED_TAG: f"{psutil.Process().create_time():.2f}"}
+
+
+def process_alive(pid: str, started: str) -> bool:
+    """Whether the process with this id and start time (``this_process``'s tags) still runs on this host."""
+    import psutil
+
+    try:
+        return f"{psutil.Process(int(pid)).create_time():.2f}" == started
+    except (psutil.NoSuchProcess, ValueError):
+        return False
+
+
+def mark_dead_runs(experiment_id: str, stage: str, model: str | None) -> list[str]:
+    """Mark as KILLED the runs of this stage (and model) left RUNNING by a process of this host that no longer
+    exists, so the UI shows them ended rather than running for ever; returns their ids. Runs of other stages,
+    of other hosts (whose processes cannot be seen from here) and of live processes are left alone."""
+    import socket
+
+    host = socket.gethostname()
+    query = f"attributes.status = 'RUNNING' and tags.stage = '{stage}' and tags.{HOST_TAG} = '{host}'"
+    if model:
+        query += f" and tags.model = '{model}'"
+    registry = client()
+    dead = [run for run in registry.search_runs([experiment_id], query)
+            if not process_alive(run.data.tags.get(PID_TAG, ""), run.data.tags.get(STARTED_TAG, ""))]
+    for run in dead:
+        registry.set_tag(run.info.run_id, "killed", "its process ended without closing the run; marked by the next "
+                                                    f"{stage} run")
+        registry.set_terminated(run.info.run_id, status="KILLED")
+    return [run.info.run_id for run in dead]
 
 
 def dvc_hash(path: str) -> str:
