@@ -1,5 +1,6 @@
 """``sunspotter predict``: full-disk images in (files or folders); per image a mask FITS, an overlay PNG and a
-catalog out, and for the batch a summary table and a plot of sunspot area and region count against date.
+catalog out, and for the batch a summary table, a plot of sunspot area and region count against date, and a
+contact sheet (``index.html``) of the overlays.
 
 A bad file gets one clear error and the rest of the batch is still processed. Outputs are named after their
 input (``<stem>.mask.fits``, ``.overlay.png``, ``.catalog.<format>``), in the input's subfolder of a folder
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from sunspotter.fulldisk import outputs
+from sunspotter.fulldisk.contact_sheet import write_contact_sheet
 from sunspotter.fulldisk.detection import Detection, detect_image
 from sunspotter.fulldisk.inference import FullDiskModel
 from sunspotter.fulldisk.overlay import write_overlay
@@ -141,7 +143,7 @@ def predict_files(model: FullDiskModel, paths: list[Path], out_dir: Path, date: 
     images = find_images(paths, recursive, out_dir)
     bases = output_bases(images)
     fingerprint = model.fingerprint()
-    rows, errors, skipped = [], {}, []
+    rows, errors, skipped, overlays = [], {}, [], {}
     for image_path in tqdm(images, desc="predict", unit="image", disable=len(images) < 2):
         base = out_dir / bases[image_path]
         if skip_existing and outputs.made_by(Path(f"{base}.mask.fits"), fingerprint):
@@ -153,11 +155,14 @@ def predict_files(model: FullDiskModel, paths: list[Path], out_dir: Path, date: 
             errors[str(image_path)] = str(err)
             continue
         write_outputs(detection, base, image_path.name, catalog_format)
-        rows.append(summary_row(detection, str(bases[image_path].parent / image_path.name)))
+        shown_name = str(bases[image_path].parent / image_path.name)
+        rows.append(summary_row(detection, shown_name))
+        overlays[shown_name] = f"{bases[image_path]}.overlay.png"
     summary = pd.DataFrame(rows)
     if rows:
         outputs.write_table(out_dir / f"summary.{'parquet' if catalog_format == 'parquet' else 'csv'}", summary)
         write_summary_plot(out_dir / "summary.png", summary)
+    write_contact_sheet(out_dir, summary, overlays, errors, model_name)
     return Batch(summary, errors, skipped)
 
 

@@ -177,7 +177,7 @@ def test_batch_goes_on_past_a_bad_file(tmp_path, model):
     assert list(errors) == [str(bad)] and "broken.fits" in errors[str(bad)]
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == ["20140105.1800.HW.R.P.rdc.catalog.csv", "20140105.1800.HW.R.P.rdc.mask.fits",
-                       "20140105.1800.HW.R.P.rdc.overlay.png", "summary.csv", "summary.png"]
+                       "20140105.1800.HW.R.P.rdc.overlay.png", "index.html", "summary.csv", "summary.png"]
     with fits.open(tmp_path / "out" / "20140105.1800.HW.R.P.rdc.mask.fits") as hdul:
         assert hdul[1].data.sum() > 0 and hdul[1].header["CTYPE1"] == "HPLN-TAN"
 

@@ -104,3 +104,22 @@ def test_ecsv_catalog_keeps_its_units(tmp_path, model):
     predict_files(model, [pspt_file(tmp_path / f"{NAME}.fits.gz", sun())], tmp_path / "out", catalog_format="ecsv")
     table = QTable.read(tmp_path / "out" / f"{NAME}.catalog.ecsv", format="ascii.ecsv")
     assert len(table) == 1 and table["area_msh"].unit.physical_type == "area"
+
+
+def test_a_batch_has_a_contact_sheet_that_works_offline(tmp_path, model):
+    import re
+
+    inputs = tmp_path / "inputs"
+    (inputs / "sub").mkdir(parents=True)
+    pspt_file(inputs / f"{NAME}.fits.gz", sun())
+    pspt_file(inputs / "sub" / "20140106.1800.HW.R.P.rdc.fits.gz", sun(spot=None))
+    (inputs / "broken.fits").write_bytes(b"SIMPLE  = T" + b"\0" * 100)
+    out = tmp_path / "out"
+    predict_files(model, [inputs], out, recursive=True, model_name="models:/sunspot-localizer/7")
+    page = (out / "index.html").read_text()
+    links = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sorted(set(links)) == sorted({f"{NAME}.overlay.png", "sub/20140106.1800.HW.R.P.rdc.overlay.png",
+                                         "summary.png"})
+    assert all((out / link).is_file() for link in links)  # relative, and every one is there
+    assert "http" not in page.replace("http-equiv", "")  # nothing fetched from elsewhere
+    assert "models:/sunspot-localizer/7" in page and "broken.fits" in page and "1 regions" in page
