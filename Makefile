@@ -11,18 +11,24 @@ export DVC_NO_ANALYTICS := 1
 
 .PHONY: setup setup-gpu system-libs run test ui lock
 
-setup: system-libs $(VENV)/.installed
+PLOTS_TEMPLATE := $(VENV)/dvc_plots_template.html
 
-# JPEG2000 images (Helioviewer) decode through the OpenJPEG shared library (Debian: libopenjp2-7).
-# Installed with apt when missing and allowed (root, or sudo without a password); otherwise a warning,
-# and every other input format still works.
+setup: system-libs $(VENV)/.installed $(PLOTS_TEMPLATE)
+
+# JPEG2000 images (Helioviewer) decode through the OpenJPEG shared library (Debian: libopenjp2-7); the tests open
+# the plots page and predict's contact sheet in headless Chromium (Debian: chromium). Each is installed with apt
+# when missing and allowed (root, or sudo without a password); otherwise a warning: JPEG2000 input does not
+# decode, the browser tests are skipped, and everything else works.
+APT = if [ "$$(id -u)" = 0 ]; then apt=apt-get; elif sudo -n true 2>/dev/null; then apt="sudo -n apt-get"; fi; \
+	if [ -n "$$apt" ]; then $$apt install -y -qq $(1) >/dev/null 2>&1 || \
+	  { $$apt update -qq >/dev/null 2>&1 && $$apt install -y -qq $(1) >/dev/null 2>&1; }; fi
 system-libs:
-	@ldconfig -p 2>/dev/null | grep -q libopenjp2 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt=apt-get; elif sudo -n true 2>/dev/null; then apt="sudo -n apt-get"; fi; \
-	  if [ -n "$$apt" ]; then $$apt install -y -qq libopenjp2-7 >/dev/null 2>&1 || \
-	    { $$apt update -qq >/dev/null 2>&1 && $$apt install -y -qq libopenjp2-7 >/dev/null 2>&1; }; fi; \
+	@ldconfig -p 2>/dev/null | grep -q libopenjp2 || { $(call APT,libopenjp2-7); \
 	  ldconfig -p 2>/dev/null | grep -q libopenjp2 || \
 	    echo "warning: OpenJPEG (libopenjp2-7) is not installed: JPEG2000 input will not decode; install it with apt"; }
+	@command -v chromium >/dev/null || { $(call APT,chromium); \
+	  command -v chromium >/dev/null || \
+	    echo "warning: Chromium is not installed: the browser tests will be skipped; install it with apt"; }
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +36,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+# `dvc plots show` / `dvc plots diff` pages that draw offline: DVC's own page loads Vega from a CDN. The template
+# inlines the scripts the vl-convert-python wheel carries; DVC finds it through .dvc/config.local.
+$(PLOTS_TEMPLATE): $(VENV)/.installed
+	$(BIN)/python -m sunspotter.evaluation.plots_page $@
+	$(BIN)/dvc config --local plots.html_template $(abspath $@)
 
 # On a machine with an NVIDIA GPU: TensorFlow's CUDA libraries from PyPI.
 setup-gpu: setup

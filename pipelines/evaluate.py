@@ -5,7 +5,9 @@ evaluate run and to each model's training run, so the UI compares models by test
 localizer is also run over every whole test image (full-disk Dice, region count, total area:
 metrics/images_localizer.csv and its true-versus-predicted area plot; region recall and precision by size,
 mu and observing condition, and how many catalog rows match the true mask's (``catalog_match``, the catalog's
-acceptance figure, docs/catalog.md): metrics/regions_localizer.csv).
+acceptance figure, docs/catalog.md): metrics/regions_localizer.csv); a handful of test images, one per observing
+condition, drawn with their true and predicted outlines (reports/evaluate/overlays, DVC image plots). Test
+metrics also go on each model's MLflow LoggedModel.
 """
 
 import json
@@ -18,6 +20,7 @@ from sunspotter import paths
 from sunspotter.config import load_params
 from sunspotter.dataset import tiles
 from sunspotter.dataset.frames import conditions_of, frames_of, split_pairs
+from sunspotter.evaluation.disk_overlays import write_test_overlays
 from sunspotter.evaluation.full_disk import area_figure, image_metrics, region_figures, region_metrics, score_images
 from sunspotter.evaluation.overlap import dice_by_condition
 from sunspotter.evaluation.tile_scores import score_split, split_metrics
@@ -53,7 +56,7 @@ def main() -> None:
             curve = scores.histogram.pr_curve()
             atomic.write_bytes(paths.METRICS / f"pr_{name}.csv", curve.to_csv(index=False).encode())
             mlflow.log_metrics({f"{name}_{metric}": value for metric, value in metrics.items()})
-            tracking.log_metrics_to(record.run_id, metrics)
+            tracking.log_metrics_to(record.run_id, metrics, record.model_uri)
             log_figures(kind, "test", scores, record.threshold, run_id=record.run_id)
     write_json(paths.METRICS / "evaluate.json", results)
 
@@ -63,6 +66,7 @@ def _whole_images(record: ModelRecord, test_pairs: dict, conditions: dict, sever
     image is one filter), whose plot file is left empty."""
     table_path = paths.METRICS / f"images_{LOCALIZER.name}.csv"
     if several_filters:
+        paths.TEST_OVERLAYS.mkdir(parents=True, exist_ok=True)
         atomic.write_bytes(table_path, b"observation,true_area_msh,predicted_area_msh\n")
         atomic.write_bytes(paths.METRICS / f"regions_{LOCALIZER.name}.csv",
                            b"dimension,bin,true_regions,found,predicted_regions,on_a_spot,recall,precision,"
@@ -78,6 +82,8 @@ def _whole_images(record: ModelRecord, test_pairs: dict, conditions: dict, sever
     figure = area_figure(images)
     mlflow.log_figure(figure, "figures/test_area.png")
     tracking.client().log_figure(record.run_id, figure, "figures/test_area.png")
+    write_test_overlays(full_disk.segment, frames_of(test_pairs), conditions, paths.TEST_OVERLAYS)
+    mlflow.log_artifacts(str(paths.TEST_OVERLAYS), "figures/test_overlays")
     return image_metrics(images) | region_metrics(regions, conditions)
 
 

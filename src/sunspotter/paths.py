@@ -13,6 +13,8 @@ PROFILE_MANIFEST = "frames.csv"
 MODELS = Path("models")
 METRICS = Path("metrics")
 REPORTS = Path("reports")
+#: Whole-disk test images with true and predicted outlines (DVC image plots; sunspotter.evaluation.disk_overlays).
+TEST_OVERLAYS = REPORTS / "evaluate" / "overlays"
 #: The localizer packaged for whole images (an MLflow pyfunc folder): `sunspotter predict --model` it.
 FULL_DISK_MODEL = MODELS / "full_disk_localizer"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,10 @@ def clone(tmp_path_factory):
     _run(["git", "config", "user.name", "Sunspotter Tests"], work, env)
     _run(["git", "config", "user.email", "tests@sunspotter.invalid"], work, env)
     _run(["git", "commit", "-qam", "tiny params"], work, env)
+    # As `make setup` does: DVC's plots pages with Vega inlined, so they draw offline.
+    template = root / "dvc_plots_template.html"
+    _run([sys.executable, "-m", "sunspotter.evaluation.plots_page", str(template)], work, env)
+    _run(["dvc", "config", "--local", "plots.html_template", str(template)], work, env)
     _run(["dvc", "repro"], work, env)
     return work, env
 
@@ -169,10 +174,53 @@ def test_second_repro_does_nothing_quickly(clone):
     assert "Running stage" not in result.stdout
 
 
-def test_experiment_reruns_training_but_not_data_stages(clone):
+#: The learning curves dvc.yaml draws: train and val of the loss and of the monitored metric, per model.
+LEARNING_CURVES = {"classifier_loss": ("train_loss", "val_loss"), "localizer_loss": ("train_loss", "val_loss"),
+                   "classifier_monitored_metric": ("train_auc", "val_auc"),
+                   "localizer_monitored_metric": ("train_dice", "val_dice")}
+
+
+def _plot_spec(page: str, plot_id: str) -> str:
+    """The Vega spec DVC wrote into the page for one plot."""
+    return re.search(rf'<div id = "{plot_id}">.*?var spec = (.*?);\s*vegaEmbed', page, re.S).group(1)
+
+
+def _overlay_images(page: str, folder: Path) -> list[Path]:
+    found = [folder / src for src in re.findall(r'<img src="([^"]+)"', page) if "overlays" in src]
+    assert found and all(path.is_file() for path in found), found
+    return found
+
+
+def test_plots_draw_offline_with_learning_curves_and_test_overlays(clone, tmp_path):
+    from tests.browser import open_page
+
+    work, env = clone
+    _run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], work, env)
+    page = (tmp_path / "plots" / "index.html").read_text()
+    assert "cdn.jsdelivr" not in page and "<script src=" not in page  # the scripts are inlined
+    for plot_id, series in LEARNING_CURVES.items():
+        spec = _plot_spec(page, plot_id)
+        assert all(f'"{name}"' in spec for name in series), (plot_id, spec[:500])
+    test_images = len((work / "metrics/images_localizer.csv").read_text().splitlines()) - 1
+    assert len(_overlay_images(page, tmp_path / "plots")) == min(4, test_images)
+    shown = open_page(tmp_path / "plots" / "index.html", tmp_path / "browser")
+    assert shown.left_the_machine == []
+    # Every data plot drew: Vega renders each into an SVG of class "marks".
+    assert shown.count('class="marks"') == page.count("vegaEmbed(") >= len(LEARNING_CURVES)
+
+
+def test_experiment_reruns_training_but_not_data_stages(clone, tmp_path):
     work, env = clone
     result = _run(["dvc", "exp", "run", "-S", "train.classifier.epochs=2"], work, env)
     assert _stages_run(result) == {"train@classifier", "evaluate", "register"}, result.stdout
+    # dvc plots diff shows both: the experiment's curves beside the committed ones, and both sets of overlays.
+    _run(["dvc", "plots", "diff", "HEAD", "-o", str(tmp_path / "diff")], work, env)
+    page = (tmp_path / "diff" / "index.html").read_text()
+    spec = _plot_spec(page, "classifier_loss")
+    assert '"HEAD"' in spec and '"workspace"' in spec
+    overlays = _overlay_images(page, tmp_path / "diff")
+    by_revision = {rev: [path for path in overlays if rev in str(path)] for rev in ("HEAD", "workspace")}
+    assert len(by_revision["HEAD"]) == len(by_revision["workspace"]) == len(overlays) // 2 > 0, overlays
     # Back to the baseline: DVC restores training and evaluation from its run cache, but the
     # registration must really run again so that @challenger is the workspace's model.
     before = _registry(work).get_model_version_by_alias("sunspot-classifier", "challenger").version
@@ -198,6 +246,8 @@ def test_bad_input_stops_the_pipeline_with_a_clear_message(clone):
         output = result.stderr + result.stdout
         assert result.returncode != 0
         assert "every image has its mask" in output and mask.name[:13] in output  # the observation is named
+        # The page named is this validation's own, which reads offline (the index's rows need a CDN).
+        assert re.search(r"report: \S*reports/raw/data_docs/validations/\S+\.html", output), output
         assert "Traceback" not in output
     finally:
         _run(["dvc", "checkout", "--force", "data/raw"], work, env)

@@ -94,13 +94,16 @@ def _describe_image(raw_dir: Path, path: Path, obs: pspt.Observation, letter: st
     return row
 
 
-def describe_raw(raw_dir: Path, filters: list[str]) -> pd.DataFrame:
+def describe_raw(raw_dir: Path, filters: list[str], progress: bool = True) -> pd.DataFrame:
     """One row per image (joined with its mask), per stray file, and per mask without an image or with a
     twin (the same observation under another suffix: ``.fits`` beside ``.fits.gz``)."""
+    from tqdm import tqdm
+
     raw_dir = Path(raw_dir)
     rows, images = [], set()
-    for path in sorted(p for p in raw_dir.iterdir()
-                       if p.is_file() and not p.name.startswith(".") and p.name not in pspt.SIDE_FILES):
+    files = sorted(p for p in raw_dir.iterdir()
+                   if p.is_file() and not p.name.startswith(".") and p.name not in pspt.SIDE_FILES)
+    for path in tqdm(files, desc="validate_raw: reading", unit="file", disable=not progress):
         try:
             obs, letter = pspt.parse_file_name(path.name)
         except pspt.PSPTFileError:

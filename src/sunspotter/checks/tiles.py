@@ -15,21 +15,25 @@ from sunspotter.io import pspt
 SUITE = "tiles"
 
 
-def describe_tiles(tiles_dir: Path) -> pd.DataFrame:
+def describe_tiles(tiles_dir: Path, progress: bool = True) -> pd.DataFrame:
     """The tile index joined with facts read back from the shards (streamed, one tile at a time)."""
     import tensorflow as tf
+    from tqdm import tqdm
 
     index = tiles.read_index(tiles_dir)
     meta = tiles.read_meta(tiles_dir)
     tile_size, stride = meta.tile_size, meta.stride
     facts = []
+    bar = tqdm(total=len(index), desc="validate_tiles: reading", unit="tile", disable=not progress)
     for shard in sorted(index["shard"].unique()):
         for offset, record in enumerate(tf.data.TFRecordDataset(str(Path(tiles_dir) / shard))):
+            bar.update()
             tile_id, image, mask, label = (t.numpy() for t in tiles.parse_tile(record, tile_size, len(meta.channels)))
             facts.append({"tile_id": tile_id.decode(), "shard_read": shard, "offset_read": offset,
                           "image_nonfinite": int(np.count_nonzero(~np.isfinite(image))),
                           "mask_invalid": int(np.count_nonzero(~np.isin(mask, (0, 1, pspt.UNLABELLED)))),
                           "stored_label": int(label), "mask_spot_pixels": int(np.count_nonzero(mask == 1))})
+    bar.close()
     read_back = pd.DataFrame(facts)
     table = index.merge(read_back, on="tile_id", how="outer", indicator=True)
     table["in_index_and_shards"] = table.pop("_merge") == "both"

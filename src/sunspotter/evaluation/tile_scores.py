@@ -128,12 +128,18 @@ def best_f1_threshold(truth: np.ndarray, score: np.ndarray) -> tuple[float, floa
 
 
 def score_split(model, kind: ModelKind, tiles_dir: Path, split: str, threshold: float = 0.5,
-                sunspot_examples: int = 6, clear_examples: int = 2) -> SplitScores:
+                sunspot_examples: int = 6, clear_examples: int = 2, progress: bool = True) -> SplitScores:
     """Run ``model`` over a split's tiles (streamed) and keep scores, overlaps at ``threshold`` and a few examples."""
-    observation_of = tiles.read_index(tiles_dir).set_index("tile_id")["observation"]
+    from tqdm import tqdm
+
+    index = tiles.read_index(tiles_dir)
+    observation_of = index.set_index("tile_id")["observation"]
     scores = SplitScores()
     wanted = {True: sunspot_examples, False: clear_examples}
+    bar = tqdm(total=int((index["split"] == split).sum()), desc=f"scoring {kind.name} on {split} tiles", unit="tile",
+               disable=not progress)
     for ids, images, targets in stream.make_dataset(tiles_dir, split, kind.target, EVAL_BATCH, with_ids=True):
+        bar.update(len(ids))
         predicted = np.asarray(model.predict_on_batch(images), np.float32)
         targets = targets.numpy()
         truth = targets == 1
@@ -151,6 +157,7 @@ def score_split(model, kind: ModelKind, tiles_dir: Path, split: str, threshold: 
             _keep_example(scores, wanted, kind, True, images, truth, predicted, names, i)
         for i in np.flatnonzero(~has_spot):
             _keep_example(scores, wanted, kind, False, images, truth, predicted, names, i)
+    bar.close()
     return scores
 
 

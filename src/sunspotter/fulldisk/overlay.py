@@ -32,29 +32,36 @@ def displayed_at(axes: np.ndarray, centre: tuple[float, float], x: np.ndarray, y
     return offsets[0] + centre[0], offsets[1] + centre[1]
 
 
-def write_overlay(path: Path, image: SolarImage, mask: np.ndarray, table: pd.DataFrame, dust: np.ndarray) -> None:
-    """The image with sunspot outlines (red), region numbers and the spots set aside as dust (cyan): a picture
-    in its own orientation, a file with a rotated WCS turned solar north up. Arrays are in FITS order; the
-    table's positions in the input's own pixels, as the catalog gives them."""
+def write_overlay(path: Path, image: SolarImage, mask: np.ndarray, table: pd.DataFrame, dust: np.ndarray,
+                  truth: np.ndarray | None = None) -> None:
+    """The image with sunspot outlines (red), region numbers and the spots set aside as dust (cyan), and with
+    ``truth`` (the evaluation's) the true outlines (green): a picture in its own orientation, a file with a
+    rotated WCS turned solar north up. Arrays are in FITS order; the table's positions in the input's own
+    pixels, as the catalog gives them."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     data, mask, dust = image.data, mask.astype(np.float32), dust.astype(np.float32)
+    truth = np.zeros_like(mask) if truth is None else truth.astype(np.float32)
     x, y = table["x"].to_numpy(float), table["y"].to_numpy(float)
     origin, note = "lower", ""
     axes_vectors = north_up_axes(image)
     if image.rows_flipped:
-        data, mask, dust, origin = data[::-1], mask[::-1], dust[::-1], "upper"
+        data, mask, dust, truth, origin = data[::-1], mask[::-1], dust[::-1], truth[::-1], "upper"
     elif not is_north_up(axes_vectors):
         centre = (image.disk.center_x, image.disk.center_y)
-        data, mask, dust = (north_up_view(a, axes_vectors, centre, order) for a, order in ((data, 1), (mask, 0), (dust, 0)))
+        data, mask, dust, truth = (north_up_view(a, axes_vectors, centre, order)
+                                   for a, order in ((data, 1), (mask, 0), (dust, 0), (truth, 0)))
         x, y = displayed_at(axes_vectors, centre, x, y)
         note = ", turned solar north up"
     figure, axes = plt.subplots(figsize=(8, 8), dpi=100)
     low, high = np.percentile(data, [1, 99.8])
     axes.imshow(data, cmap="gray", origin=origin, vmin=low, vmax=high)
+    if truth.any():
+        axes.contour(truth, levels=[0.5], colors="lime", linewidths=0.6, origin=origin)
+        note += "; true outlines green, predicted red"
     axes.contour(mask, levels=[0.5], colors="red", linewidths=0.6, origin=origin)
     if dust.any():
         axes.contour(dust, levels=[0.5], colors="cyan", linewidths=0.6, origin=origin)

@@ -191,11 +191,14 @@ def client():
     return MlflowClient(tracking_uri=tracking_uri())
 
 
-def log_metrics_to(run_id: str, metrics: dict[str, float]) -> None:
-    """Add metrics to an earlier run (e.g. test metrics to the training run that made the model)."""
+def log_metrics_to(run_id: str, metrics: dict[str, float], model_uri: str | None = None) -> None:
+    """Add metrics to an earlier run (e.g. test metrics to the training run that made the model), and with
+    ``model_uri`` (``models:/m-...``) to that logged model too, so the UI shows them on the model's page."""
     import time
 
     from mlflow.entities import Metric
 
+    model_id = model_uri.removeprefix("models:/") if model_uri and model_uri.startswith("models:/m-") else None
     now = int(time.time() * 1000)
-    client().log_batch(run_id, metrics=[Metric(name, float(value), now, 0) for name, value in metrics.items()])
+    client().log_batch(run_id, metrics=[Metric(name, float(value), now, 0, model_id=model_id, run_id=run_id)
+                                        for name, value in metrics.items()])

@@ -123,3 +123,13 @@ def test_a_batch_has_a_contact_sheet_that_works_offline(tmp_path, model):
     assert all((out / link).is_file() for link in links)  # relative, and every one is there
     assert "http" not in page.replace("http-equiv", "")  # nothing fetched from elsewhere
     assert "models:/sunspot-localizer/7" in page and "broken.fits" in page and "1 regions" in page
+
+
+def test_the_contact_sheet_opens_in_a_browser_with_nothing_fetched(tmp_path, model):
+    from tests.browser import open_page
+
+    paths = [pspt_file(tmp_path / f"2014010{day}.1800.HW.R.P.rdc.fits.gz", sun()) for day in (5, 6)]
+    predict_files(model, paths, tmp_path / "out")
+    shown = open_page(tmp_path / "out" / "index.html", tmp_path / "browser")
+    assert shown.left_the_machine == []
+    assert shown.count("<figure>") == 2 and shown.count('src="summary.png"') == 1 and "<table" in shown.dom
