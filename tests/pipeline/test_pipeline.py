@@ -116,6 +116,12 @@ def test_runs_are_in_mlflow_with_lineage(clone):
     assert {"figures/learning_curves.png", "figures/val_pr_curve.png", "figures/test_pr_curve.png",
             "figures/test_confusion.png", "figures/test_tiles.png"} <= figures
     assert "test_dice" in by_name["baseline-classical"].data.metrics
+    assert train.data.tags["host"] and int(train.data.tags["pid"]) > 0  # which process ran it
+    # The test metrics are on each model's LoggedModel too, where the UI's model page shows them.
+    for model in ("classifier", "localizer"):
+        model_id = json.loads((work / f"models/{model}.json").read_text())["model_uri"].removeprefix("models:/")
+        logged = {metric.key for metric in client.get_logged_model(model_id).metrics or []}
+        assert {"test_dice" if model == "localizer" else "test_f1", "test_threshold"} <= logged, logged
     # No credentials reach MLflow: no URL with a user or password among any run's params or tags.
     import re
 
