@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -91,6 +92,9 @@ def _figures(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # TensorFlow's C++ start-up lines (no GPU driver, CPU instructions) read as errors to a user; set
+    # TF_CPP_MIN_LOG_LEVEL=0 to see them.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = argparse.ArgumentParser(prog="sunspotter", description="Sunspot detection in full-disk solar images.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     commands = parser.add_subparsers(dest="command", required=True)
