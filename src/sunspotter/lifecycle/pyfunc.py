@@ -47,8 +47,9 @@ def mask_png(mask: np.ndarray) -> str:
 
 class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
     """Input: a DataFrame with an ``image`` column of file bytes (FITS, JPEG2000, PNG, JPG) and an optional
-    ``date`` (ISO, for pictures). Output per image: the mask as a base64 PNG, region count, total area, and how
-    many called spots were set aside as dust on the detector."""
+    ``date`` (ISO, for pictures). Output per image: the mask as a base64 PNG, region count, total area, how
+    many called spots were set aside as dust on the detector, and the catalog's rows as JSON records (the
+    columns of ``docs/catalog.md``)."""
 
     def load_context(self, context) -> None:
         import keras
@@ -75,7 +76,8 @@ class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
             detection = detect_image(image, self.full_disk)
             figures = detection.summary()
             rows.append({"mask_png": mask_png(detection.mask), "regions": figures["regions"],
-                         "total_area_msh": figures["total_area_msh"], "dust_set_aside": figures["dust_set_aside"]})
+                         "total_area_msh": figures["total_area_msh"], "dust_set_aside": figures["dust_set_aside"],
+                         "catalog": detection.catalog.to_json(orient="records")})
         return pd.DataFrame(rows)
 
 
@@ -85,13 +87,31 @@ def _signature():
 
     return ModelSignature(inputs=Schema([ColSpec("binary", "image"), ColSpec("string", "date", required=False)]),
                           outputs=Schema([ColSpec("string", "mask_png"), ColSpec("long", "regions"),
-                                          ColSpec("double", "total_area_msh"), ColSpec("long", "dust_set_aside")]))
+                                          ColSpec("double", "total_area_msh"), ColSpec("long", "dust_set_aside"),
+                                          ColSpec("string", "catalog")]))
+
+
+#: Every distribution the pyfunc's code imports (its import closure in src/sunspotter, checked by
+#: tests/code/lifecycle/test_pyfunc_requirements.py) and what sunpy needs to read every input the model takes:
+#: its map extra, and glymur and lxml for JPEG2000. Pinned to this environment's versions when logged.
+REQUIREMENTS = ("tensorflow", "keras", "mlflow", "numpy", "pandas", "scipy", "astropy", "sunpy[map]", "pillow",
+                "glymur", "lxml", "tqdm", "pyyaml", "dask", "distributed")
 
 
 def _requirements() -> list[str]:
     from importlib.metadata import version
 
-    return [f"{name}=={version(name)}" for name in ("tensorflow", "keras", "mlflow", "sunpy", "scipy", "pillow")]
+    return [f"{name}=={version(name.split('[')[0])}" for name in REQUIREMENTS]
+
+
+def _code(folder: Path) -> list[str]:
+    """The sunspotter package's source, copied for the model to carry (no caches), as MLflow's ``code_paths``:
+    a model loads and runs the code it was made with, wherever it goes."""
+    import shutil
+
+    package = Path(__file__).resolve().parents[1]
+    shutil.copytree(package, folder / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return [str(folder / package.name)]
 
 
 def _artifacts(model: FullDiskModel, keras_path: Path, folder: Path) -> dict[str, str]:
@@ -111,7 +131,7 @@ def save_full_disk_model(model: FullDiskModel, keras_path: Path, out_dir: Path) 
     with tempfile.TemporaryDirectory() as folder, atomic.replacing(out_dir, folder=True) as staging:
         mlflow.pyfunc.save_model(str(staging), python_model=FullDiskLocalizer(), signature=_signature(),
                                  artifacts=_artifacts(model, keras_path, Path(folder)),
-                                 pip_requirements=_requirements())
+                                 pip_requirements=_requirements(), code_paths=_code(Path(folder)))
 
 
 def log_full_disk_model(model: FullDiskModel, keras_path: Path):
@@ -119,4 +139,4 @@ def log_full_disk_model(model: FullDiskModel, keras_path: Path):
     with tempfile.TemporaryDirectory() as folder:
         return mlflow.pyfunc.log_model(name="full_disk_localizer", python_model=FullDiskLocalizer(),
                                        signature=_signature(), artifacts=_artifacts(model, keras_path, Path(folder)),
-                                       pip_requirements=_requirements())
+                                       pip_requirements=_requirements(), code_paths=_code(Path(folder)))

@@ -50,6 +50,11 @@ def test_saved_model_loads_with_its_settings(saved_model):
     assert model.threshold == 0.5 and model.tile_size == 128
     assert (model.edge_grow, model.edge_trim) == (0.9, 0.93)  # the edge cuts travel with the model
     assert model.arcsec_per_px == pytest.approx(apparent_radius_arcsec(DATE) / RADIUS)
+    # It carries its code and names what that code needs, sunpy's readers included.
+    assert (saved_model / "code" / "sunspotter" / "fulldisk" / "detection.py").is_file()
+    assert not list((saved_model / "code").rglob("__pycache__"))
+    requirements = (saved_model / "requirements.txt").read_text()
+    assert all(f"{name}==" in requirements for name in ("sunpy[map]", "glymur", "lxml", "astropy", "tensorflow"))
 
 
 def test_pyfunc_predicts_a_mask_from_file_bytes(saved_model, image_file):
@@ -58,6 +63,9 @@ def test_pyfunc_predicts_a_mask_from_file_bytes(saved_model, image_file):
     pyfunc = mlflow.pyfunc.load_model(str(saved_model))
     out = pyfunc.predict(pd.DataFrame({"image": [image_file.read_bytes()]}))
     assert out["regions"].tolist() == [1] and out["total_area_msh"].iloc[0] > 100
+    rows = json.loads(out["catalog"].iloc[0])  # the catalog's rows, as sunspotter.detect gives them
+    assert len(rows) == 1 and rows[0]["area_msh"] == pytest.approx(out["total_area_msh"].iloc[0])
+    assert {"hgs_lat_deg", "hgc_lon_deg", "location", "spot_count"} <= set(rows[0])
     mask = np.asarray(Image.open(io.BytesIO(base64.b64decode(out["mask_png"].iloc[0]))))
     assert mask.shape == (512, 512) and (mask > 0).sum() > 200
 
