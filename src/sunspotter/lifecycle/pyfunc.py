@@ -27,6 +27,9 @@ OWN_ARTIFACTS = ("keras_model", "dust_map")
 #: File types told apart by their first bytes, so a request need not say what it carries.
 MAGIC = ((b"SIMPLE  =", ".fits"), (b"\x1f\x8b", ".fits.gz"), (b"\x89PNG", ".png"), (b"\xff\xd8", ".jpg"),
          (b"\x00\x00\x00\x0cjP  ", ".jp2"), (b"\xff\x4f\xff\x51", ".j2k"))
+#: The most image-file bytes one request may carry, all its rows together: an uncompressed 4096 x 4096 float32
+#: FITS (HMI's size) is 64 MiB. A larger request is refused before any image in it is decoded.
+MAX_REQUEST_BYTES = 80 * 1024**2
 
 
 def suffix_for(payload: bytes) -> str:
@@ -60,20 +63,35 @@ class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
         model = keras.models.load_model(context.artifacts[KERAS_ARTIFACT], compile=False)
         dust = dust_map.read(Path(context.artifacts[DUST_ARTIFACT])) if DUST_ARTIFACT in context.artifacts else None
         self.full_disk = FullDiskModel(model, **settings, dust_map=dust)
+        self.fingerprint = self.full_disk.fingerprint()  # hashed once, not per request
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        """A bad image (too big, unreadable, not a full disk) is refused with a message naming it: an MLflow
+        invalid-parameter error, which ``mlflow models serve`` answers with HTTP 400 and goes on serving."""
+        from mlflow.exceptions import MlflowException
+
         from sunspotter.fulldisk.detection import detect_image
         from sunspotter.solar.solar_image import read_solar_image
 
-        dates = model_input["date"] if "date" in model_input else [None] * len(model_input)
+        payloads = list(model_input["image"])
+        sizes = [len(p) if isinstance(p, bytes) else len(p) * 3 // 4 for p in payloads]  # base64 text: 4 for 3
+        if sum(sizes) > MAX_REQUEST_BYTES:
+            raise MlflowException.invalid_parameter_value(
+                f"the request carries {sum(sizes)} bytes of images, more than the {MAX_REQUEST_BYTES} allowed")
+        dates = model_input["date"] if "date" in model_input else [None] * len(payloads)
         rows = []
-        for payload, date in zip(model_input["image"], dates):
+        for number, (payload, date) in enumerate(zip(payloads, dates), start=1):
+            name = f"image {number} of {len(payloads)}"
             payload = payload if isinstance(payload, bytes) else base64.b64decode(payload)
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / f"image{suffix_for(payload)}"
-                path.write_bytes(payload)
-                image = read_solar_image(path, date or None)
-            detection = detect_image(image, self.full_disk)
+            try:
+                with tempfile.TemporaryDirectory() as folder:
+                    path = Path(folder) / f"image{suffix_for(payload)}"
+                    path.write_bytes(payload)
+                    image = read_solar_image(path, date or None)
+                detection = detect_image(image, self.full_disk, fingerprint=self.fingerprint)
+            except ValueError as err:  # what the readers and the disk fit raise for a file they refuse
+                reason = str(err).replace(f"{path}: ", "").replace(str(path), "the file")  # not our temporary name
+                raise MlflowException.invalid_parameter_value(f"{name}: {reason}") from err
             figures = detection.summary()
             rows.append({"mask_png": mask_png(detection.mask), "regions": figures["regions"],
                          "total_area_msh": figures["total_area_msh"], "dust_set_aside": figures["dust_set_aside"],
