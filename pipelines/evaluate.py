@@ -24,7 +24,7 @@ from sunspotter.evaluation.disk_overlays import write_test_overlays
 from sunspotter.evaluation.full_disk import area_figure, image_metrics, region_figures, region_metrics, score_images
 from sunspotter.evaluation.overlap import dice_by_condition
 from sunspotter.evaluation.tile_scores import score_split, split_metrics
-from sunspotter.fulldisk.inference import trained_full_disk_model
+from sunspotter.fulldisk.trained import trained_full_disk_model
 from sunspotter.io import atomic
 from sunspotter.io.atomic import write_json
 from sunspotter.lifecycle import tracking

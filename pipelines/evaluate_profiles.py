@@ -25,7 +25,7 @@ from sunspotter.evaluation.full_disk import (
     region_metrics,
     score_images,
 )
-from sunspotter.fulldisk.inference import trained_full_disk_model
+from sunspotter.fulldisk.trained import trained_full_disk_model
 from sunspotter.io import atomic
 from sunspotter.io.atomic import write_json
 from sunspotter.lifecycle import tracking

@@ -17,7 +17,8 @@ import pytest
 from sunspotter import paths
 from sunspotter.acquire.synth.geometry import PSPT_IMAGE_SIZE, PSPT_PLATE_SCALE
 from sunspotter.config import load_params
-from sunspotter.fulldisk.inference import FullDiskModel, trained_full_disk_model
+from sunspotter.fulldisk.inference import FullDiskModel
+from sunspotter.fulldisk.trained import trained_full_disk_model
 from sunspotter.lifecycle.model_record import ModelRecord
 from sunspotter.models.kinds import LOCALIZER
 

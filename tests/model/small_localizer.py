@@ -16,7 +16,8 @@ from sunspotter.acquire.synth.archive import SynthConfig, write_archive
 from sunspotter.config import Params, Split, Synthetic, load_params
 from sunspotter.dataset import tiles
 from sunspotter.dataset.frames import split_pairs
-from sunspotter.fulldisk.inference import FullDiskModel, trained_full_disk_model
+from sunspotter.fulldisk.inference import FullDiskModel
+from sunspotter.fulldisk.trained import trained_full_disk_model
 from sunspotter.solar import dust_map
 from sunspotter.solar.solar_image import read_solar_image
 from tests.conftest import REPO
