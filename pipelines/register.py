@@ -1,7 +1,8 @@
 """Stage register: register both trained models in the MLflow registry and point @challenger at them.
 
 The classifier is registered as the tile model its training run logged; the localizer as the full-disk
-pyfunc (any solar image in, its mask out), also saved to models/full_disk_localizer for offline use
+pyfunc (any solar image in, its mask out; its input example is the first test frame as a quick-look
+picture), also saved to models/full_disk_localizer for offline use
 (a copy of what the registry holds, so not a DVC output). A localizer trained on several filters cannot
 read one whole image and is registered as its tile model.
 Each version carries its test metrics as tags and a model card as its description.
@@ -15,15 +16,17 @@ import mlflow
 from sunspotter import paths
 from sunspotter.config import load_params
 from sunspotter.dataset import tiles
-from sunspotter.fulldisk.inference import trained_full_disk_model
+from sunspotter.dataset.frames import split_pairs
+from sunspotter.fulldisk.trained import trained_full_disk_model
 from sunspotter.io.atomic import write_json
 from sunspotter.lifecycle import tracking
 from sunspotter.lifecycle.model_card import model_card
 from sunspotter.lifecycle.model_record import ModelRecord
-from sunspotter.lifecycle.pyfunc import log_full_disk_model, save_full_disk_model
+from sunspotter.lifecycle.pyfunc import input_example, log_full_disk_model, save_full_disk_model
 from sunspotter.lifecycle.registry import DATA_TAG, register_challenger
 from sunspotter.lifecycle.stage import stage_main
 from sunspotter.models.kinds import KINDS, LOCALIZER
+from sunspotter.solar.solar_image import read_solar_image
 
 
 @stage_main
@@ -42,8 +45,9 @@ def main() -> None:
                 card_figures = _full_disk_figures()
                 full_disk = trained_full_disk_model(paths.model_file(kind.name), record.threshold, paths.TILES,
                                                     paths.DUST_MAP, **asdict(params.full_disk))
-                save_full_disk_model(full_disk, paths.model_file(kind.name), paths.FULL_DISK_MODEL)
-                model_uri = log_full_disk_model(full_disk, paths.model_file(kind.name)).model_uri
+                example = _input_example()
+                save_full_disk_model(full_disk, paths.model_file(kind.name), paths.FULL_DISK_MODEL, example)
+                model_uri = log_full_disk_model(full_disk, paths.model_file(kind.name), example).model_uri
                 card_params |= {f"full_disk.{name}": value for name, value in asdict(params.full_disk).items()}
             card = model_card(names[kind.name], kind, data_hash=data_hash, git_commit=commit,
                               params=card_params, metrics=test_metrics[kind.name],
@@ -54,6 +58,13 @@ def main() -> None:
             version = register_challenger(names[kind.name], model_uri, record.run_id, tags, description=card)
             versions[kind.name] = {"name": names[kind.name], "version": version, "alias": "challenger"}
     write_json(paths.MODELS / "registry.json", versions)
+
+
+def _input_example():
+    """The full-disk pyfunc's input example: the first test frame, as a quick-look picture with its date."""
+    channel = tiles.read_meta(paths.TILES).channels[0]
+    pairs = split_pairs(paths.RAW, paths.TILES, channel=channel)
+    return input_example(read_solar_image(pairs[min(pairs)].images[0]))
 
 
 def _full_disk_figures() -> dict:

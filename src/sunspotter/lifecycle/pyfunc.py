@@ -20,6 +20,7 @@ import pandas as pd
 
 from sunspotter.fulldisk.inference import FullDiskModel
 from sunspotter.io import atomic
+from sunspotter.solar.solar_image import SolarImage
 
 KERAS_ARTIFACT, SETTINGS_ARTIFACT, DUST_ARTIFACT = "keras_model", "settings", "dust_map"
 #: Fields of FullDiskModel that travel as artifacts of their own, not as settings.
@@ -99,6 +100,21 @@ class FullDiskLocalizer(mlflow.pyfunc.PythonModel):
         return pd.DataFrame(rows)
 
 
+def input_example(image: SolarImage, size: int = 512) -> pd.DataFrame:
+    """A request as a physicist might send one, kept with the model: ``image`` as an 8-bit PNG quick-look about
+    ``size`` pixels across, with its ``date`` (a picture carries none). About 150 kB."""
+    from PIL import Image
+
+    factor = max(1, min(image.data.shape) // size)
+    rows, cols = (n // factor * factor for n in image.data.shape)
+    binned = image.data[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor).mean(axis=(1, 3))
+    top_row_first = binned[::-1]  # a SolarImage's rows start at the bottom, as in FITS; a PNG's at the top
+    grey = np.clip(top_row_first / np.percentile(top_row_first, 99.9) * 255, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(grey).save(buffer, format="PNG")
+    return pd.DataFrame({"image": [buffer.getvalue()], "date": [image.date.isoformat() if image.date else ""]})
+
+
 def _signature():
     from mlflow.models.signature import ModelSignature
     from mlflow.types.schema import ColSpec, Schema
@@ -113,7 +129,7 @@ def _signature():
 #: tests/code/lifecycle/test_pyfunc_requirements.py) and what sunpy needs to read every input the model takes:
 #: its map extra, and glymur and lxml for JPEG2000. Pinned to this environment's versions when logged.
 REQUIREMENTS = ("tensorflow", "keras", "mlflow", "numpy", "pandas", "scipy", "astropy", "sunpy[map]", "pillow",
-                "glymur", "lxml", "tqdm", "pyyaml", "dask", "distributed")
+                "glymur", "lxml", "tqdm", "pyyaml")
 
 
 def _requirements() -> list[str]:
@@ -144,17 +160,20 @@ def _artifacts(model: FullDiskModel, keras_path: Path, folder: Path) -> dict[str
     return artifacts
 
 
-def save_full_disk_model(model: FullDiskModel, keras_path: Path, out_dir: Path) -> None:
-    """Write the pyfunc to a folder (``sunspotter predict --model FOLDER`` and ``mlflow models serve -m``)."""
+def save_full_disk_model(model: FullDiskModel, keras_path: Path, out_dir: Path,
+                         example: pd.DataFrame | None = None) -> None:
+    """Write the pyfunc to a folder (``sunspotter predict --model FOLDER`` and ``mlflow models serve -m``), with
+    ``example`` (``input_example``) as its input example when given."""
     with tempfile.TemporaryDirectory() as folder, atomic.replacing(out_dir, folder=True) as staging:
         mlflow.pyfunc.save_model(str(staging), python_model=FullDiskLocalizer(), signature=_signature(),
-                                 artifacts=_artifacts(model, keras_path, Path(folder)),
+                                 artifacts=_artifacts(model, keras_path, Path(folder)), input_example=example,
                                  pip_requirements=_requirements(), code_paths=_code(Path(folder)))
 
 
-def log_full_disk_model(model: FullDiskModel, keras_path: Path):
+def log_full_disk_model(model: FullDiskModel, keras_path: Path, example: pd.DataFrame | None = None):
     """Log the pyfunc into the active run; return its ModelInfo."""
     with tempfile.TemporaryDirectory() as folder:
         return mlflow.pyfunc.log_model(name="full_disk_localizer", python_model=FullDiskLocalizer(),
                                        signature=_signature(), artifacts=_artifacts(model, keras_path, Path(folder)),
-                                       pip_requirements=_requirements(), code_paths=_code(Path(folder)))
+                                       input_example=example, pip_requirements=_requirements(),
+                                       code_paths=_code(Path(folder)))
