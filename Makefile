@@ -9,7 +9,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup setup-gpu system-libs run test ui lock
+.PHONY: setup setup-gpu system-libs run test check-model ui lock
 
 PLOTS_TEMPLATE := $(VENV)/dvc_plots_template.html
 
@@ -53,6 +53,12 @@ run: setup
 
 test: setup
 	pytest
+
+# Does the registered localizer carry itself? A fresh virtual environment built from the model's own record only
+# (its python_env.yaml and requirements.txt) loads it and must give this environment's masks. Reads the registry and
+# installs from the package index, so it is not part of `make test`. MODEL=URI checks another model.
+check-model: setup
+	python -m sunspotter.lifecycle.check_model $(if $(MODEL),--model $(MODEL))
 
 # Loopback only unless told otherwise (make ui UI_HOST=0.0.0.0): the UI has no authentication.
 UI_HOST ?= 127.0.0.1
