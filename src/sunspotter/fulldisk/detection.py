@@ -42,12 +42,16 @@ class Detection:
         return array[::-1] if self.image.rows_flipped else array
 
     @cached_property
-    def codes(self) -> np.ndarray:
-        """uint8 per input pixel, PSPT's codes: 7 umbra, 8 penumbra, 0 neither (see ``docs/catalog.md``)."""
+    def codes_fits_order(self) -> np.ndarray:
+        """``codes`` with row 0 at the bottom, as FITS and sunpy store an image (and as the analysis runs)."""
         mask = self.analysis.mask.astype(bool)
         umbra = catalog.umbra_pixels(self.image, mask)
-        codes = np.where(umbra, pspt.UMBRA, np.where(mask, pspt.PENUMBRA, 0)).astype(np.uint8)
-        return self._as_input(codes)
+        return np.where(umbra, pspt.UMBRA, np.where(mask, pspt.PENUMBRA, 0)).astype(np.uint8)
+
+    @property
+    def codes(self) -> np.ndarray:
+        """uint8 per input pixel, PSPT's codes: 7 umbra, 8 penumbra, 0 neither (see ``docs/catalog.md``)."""
+        return self._as_input(self.codes_fits_order)
 
     @property
     def mask(self) -> np.ndarray:
@@ -78,16 +82,12 @@ class Detection:
         import sunpy.map
 
         # A Map is stored FITS-style, row 0 at the bottom, whatever order the input's rows had.
-        return sunpy.map.Map(self.image_codes_fits_order(), self.image.wcs_header())
+        return sunpy.map.Map(self.codes_fits_order, self.image.wcs_header())
 
     @property
     def map_note(self) -> str:
         """Why there is no ``mask_map``; empty when there is one."""
         return "" if "CTYPE1" in self.image.wcs_header() else NO_WCS
-
-    def image_codes_fits_order(self) -> np.ndarray:
-        """``codes`` with row 0 at the bottom, as FITS and sunpy store an image."""
-        return self._as_input(self.codes)
 
     def summary(self) -> dict:
         """The image's figures: regions, total and umbral area (MSH), spots set aside as dust."""

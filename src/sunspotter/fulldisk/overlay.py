@@ -6,7 +6,6 @@ turned for display only: the catalog and the mask keep the input's own pixels.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +69,16 @@ def write_overlay(path: Path, image: SolarImage, mask: np.ndarray, table: pd.Dat
     area = table["area_msh"].sum() if len(table) else 0
     axes.set_title(f"{image.source.name}: {len(table)} sunspot regions, {area:.0f} MSH{note}")
     axes.set_axis_off()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(figure)
-    atomic.write_bytes(path, buffer.getvalue())
+    save_figure(figure, path)
+
+
+def save_figure(figure, path: Path) -> None:
+    """Write a Matplotlib figure (format from the suffix) to ``path`` all at once, then close it: a batch draws
+    many, and pyplot keeps every open figure."""
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic.replacing(path) as temporary:
+            figure.savefig(temporary, bbox_inches="tight")
+    finally:
+        plt.close(figure)

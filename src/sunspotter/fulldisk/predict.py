@@ -9,7 +9,6 @@ given; two inputs never write the same outputs (see ``output_bases``).
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,7 @@ from sunspotter.fulldisk import outputs
 from sunspotter.fulldisk.contact_sheet import write_contact_sheet
 from sunspotter.fulldisk.detection import Detection, detect_image
 from sunspotter.fulldisk.inference import FullDiskModel
-from sunspotter.fulldisk.overlay import write_overlay
-from sunspotter.io import atomic
+from sunspotter.fulldisk.overlay import save_figure, write_overlay
 from sunspotter.solar.solar_image import FITS_SUFFIXES, JP2_SUFFIXES, SolarImageError, read_solar_image
 
 #: Files a folder is searched for: every kind ``read_solar_image`` reads.
@@ -184,7 +182,4 @@ def write_summary_plot(path: Path, summary: pd.DataFrame) -> None:
     area.set_title(f"{len(dated)} images" + (f" ({undated} undated, not shown)" if undated else ""))
     count.yaxis.get_major_locator().set_params(integer=True)
     figure.autofmt_xdate()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(figure)
-    atomic.write_bytes(path, buffer.getvalue())
+    save_figure(figure, path)
