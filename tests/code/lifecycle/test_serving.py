@@ -1,4 +1,4 @@
-"""The full-disk localizer as an MLflow pyfunc: saved and loaded back, and served over HTTP on 127.0.0.1."""
+"""The full-disk localizer as an MLflow pyfunc: saved, loaded back and predicting (served over HTTP: test_serving_load)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import tarfile
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -17,32 +16,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sunspotter.fulldisk.inference import FullDiskModel
 from sunspotter.lifecycle.model_source import load
-from sunspotter.lifecycle.pyfunc import FullDiskLocalizer, save_full_disk_model
+from sunspotter.lifecycle.pyfunc import FullDiskLocalizer
 from sunspotter.solar.solar_image import apparent_radius_arcsec
-from tests.code.fulldisk.test_full_disk import DATE, RADIUS, contrast_model, pspt_file, sun
+from tests.code.fulldisk.test_full_disk import DATE, RADIUS
 from tests.conftest import REPO
-from tests.local_servers import free_port, wait_until_answering
 
 #: The last commit before the package moved into layers; its pyfunc pickles ``sunspotter.serving.FullDiskLocalizer``.
 PRE_MOVE = "ab8c3e9"
-
-
-@pytest.fixture(scope="module")
-def saved_model(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("model")
-    keras_path = folder / "localizer.keras"
-    contrast_model().save(keras_path)
-    model = FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=apparent_radius_arcsec(DATE) / RADIUS,
-                          edge_grow=0.9, edge_trim=0.93)
-    save_full_disk_model(model, keras_path, folder / "full_disk")
-    return folder / "full_disk"
-
-
-@pytest.fixture(scope="module")
-def image_file(tmp_path_factory) -> Path:
-    return pspt_file(tmp_path_factory.mktemp("image") / "20140105.1800.HW.R.P.rdc.fits.gz", sun())
 
 
 def test_saved_model_loads_with_its_settings(saved_model):
@@ -68,31 +49,6 @@ def test_pyfunc_predicts_a_mask_from_file_bytes(saved_model, image_file):
     assert {"hgs_lat_deg", "hgc_lon_deg", "location", "spot_count"} <= set(rows[0])
     mask = np.asarray(Image.open(io.BytesIO(base64.b64decode(out["mask_png"].iloc[0]))))
     assert mask.shape == (512, 512) and (mask > 0).sum() > 200
-
-
-def test_mlflow_models_serve_answers_with_a_mask(saved_model, image_file, tmp_path):
-    port = free_port()
-    bin_dir = str(Path(sys.executable).parent)  # serve execs uvicorn by name
-    env = os.environ | {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "mlflow", "models", "serve", "-m", str(saved_model),
-                               "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
-                              stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        wait_until_answering(f"http://127.0.0.1:{port}/ping", server, log=tmp_path / "serve.log")
-        payload = base64.b64encode(image_file.read_bytes()).decode()
-        body = json.dumps({"dataframe_split": {"columns": ["image"], "data": [[payload]]}}).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
-                                         headers={"Content-Type": "application/json"})
-        answer = json.loads(urllib.request.urlopen(request, timeout=120).read())
-        row = answer["predictions"][0]
-        assert row["regions"] == 1
-        mask = np.asarray(Image.open(io.BytesIO(base64.b64decode(row["mask_png"]))))
-        assert (mask > 0).sum() > 200
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def test_cli_predict_writes_outputs_and_names_bad_files(saved_model, image_file, tmp_path, capsys):
