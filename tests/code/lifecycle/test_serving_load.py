@@ -5,6 +5,7 @@ ones with 4xx, and is still answering, with the same workers, afterwards."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -51,7 +52,7 @@ def server(saved_model, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("serve") / "serve.log"
     env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # serve execs uvicorn
     with log_path.open("w") as log:
-        # A process group of its own: serve runs uvicorn as a child, which a plain terminate() would leave running.
+        # A process group of its own: serve runs uvicorn and its workers as children, stopped with it even if serve dies.
         process = subprocess.Popen([sys.executable, "-m", "mlflow", "models", "serve", "-m", str(saved_model),
                                     "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port),
                                     "-w", str(WORKERS), "-t", str(TIMEOUT_S)],
@@ -60,7 +61,8 @@ def server(saved_model, tmp_path_factory):
             wait_until_answering(f"http://127.0.0.1:{port}/ping", process, log=log_path)
             yield Server(f"http://127.0.0.1:{port}/invocations", process)
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # the whole group already gone
+                os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
 
 
