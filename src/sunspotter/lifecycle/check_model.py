@@ -77,7 +77,7 @@ def build_environment(model: Path, venv: Path) -> float:
 
 
 def request_for(model: Path, image: Path):
-    """The model's own input example, and ``image`` (a full-resolution test frame) as a second row."""
+    """The model's own input example (when it has one), and ``image`` (a full-resolution frame) as a last row."""
     import mlflow
     import pandas as pd
 
@@ -92,7 +92,8 @@ def answer_elsewhere(venv: Path, model: Path, request, folder: Path):
     result = subprocess.run([str(venv / "bin" / "python"), "-I", "-c", IN_FRESH_ENVIRONMENT, str(model),
                              str(folder / "request.parquet"), str(folder / "answer.parquet")],
                             cwd=folder, capture_output=True, text=True,
-                            env={"PATH": f"{venv / 'bin'}:{os.defpath}", "HOME": str(folder), "TF_CPP_MIN_LOG_LEVEL": "3"})
+                            env={"PATH": f"{venv / 'bin'}:{os.defpath}", "HOME": str(folder), "TF_CPP_MIN_LOG_LEVEL": "3",
+                                 "PYTHONDONTWRITEBYTECODE": "1"})  # nothing written into the model's code
     if result.returncode != 0:
         raise CheckFailed(f"the model did not load or answer in {venv}:\n{result.stderr[-3000:]}")
     return pd.read_parquet(folder / "answer.parquet")
