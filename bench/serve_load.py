@@ -39,10 +39,12 @@ import pandas as pd
 import psutil
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests.local_servers
 from sunspotter import paths
 from sunspotter.dataset import tiles
 from sunspotter.lifecycle.pyfunc import MAX_REQUEST_BYTES
 from sunspotter.solar.solar_image import MAX_PIXELS
+from tests.local_servers import free_port, wait_until_answering  # noqa: E402
 
 HOST = "127.0.0.1"
 
@@ -132,26 +134,6 @@ def stop(server: subprocess.Popen) -> None:
         pass
 
 
-def wait_until_up(url: str, server: subprocess.Popen, log_path: Path, timeout_s: float = 300) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"the server did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def main(args) -> None:
     import mlflow
 
@@ -177,7 +159,7 @@ def main(args) -> None:
             started = time.perf_counter()
             server = start_server(args.model, port, args.workers, args.timeout, log)
             try:
-                wait_until_up(f"http://{HOST}:{port}/ping", server, log_path)
+                wait_until_answering(f"http://{HOST}:{port}/ping", server, timeout_s=300, log=log_path)
                 start_up_s = time.perf_counter() - started
                 memory = TreeMemory(server.pid)
                 memory.start()
