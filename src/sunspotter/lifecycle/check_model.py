@@ -27,6 +27,7 @@ import yaml
 
 from sunspotter import paths
 from sunspotter.lifecycle import tracking
+from sunspotter.models.kinds import LOCALIZER
 
 #: Run by the fresh environment's Python (argv: model folder, request parquet, answer parquet), away from this
 #: project: the only sunspotter it can import is the one the model carries.
@@ -51,7 +52,7 @@ def registered_localizer() -> str:
     record = paths.MODELS / "registry.json"
     if not record.is_file():
         raise CheckFailed(f"{record}: no registered model; run the pipeline (dvc repro) or pass --model URI")
-    entry = json.loads(record.read_text())["localizer"]
+    entry = json.loads(record.read_text())[LOCALIZER.name]
     return f"models:/{entry['name']}/{entry['version']}"
 
 
