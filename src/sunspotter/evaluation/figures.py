@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from sunspotter.dataset.tiles import read_meta
+from sunspotter.evaluation.count_errors import ADDING, CAUSES, LOSING
 from sunspotter.models.kinds import CLASSIFIER, KINDS, LOCALIZER
 
 BEGIN = "<!-- figures: made by `sunspotter figures` from the outputs below; do not edit by hand -->"
@@ -115,6 +116,8 @@ def render(root: Path) -> str:
          f"**{int((images['count_error'] == 0).sum())} of {len(images)}** "
          f"({_floor_text(LOCALIZER.name, 'test_count_exact_fraction', localizer, percent=True)}; off by "
          + ", ".join(f"{int(e):+d}" if e else "0" for e in images.sort_values("date")["count_error"]) + ")"),
+        ("... regions the counts gained and lost, by cause (src/sunspotter/evaluation/count_errors.py)",
+         _count_causes(localizer)),
         ("... catalog rows of regions >= 50 MSH at mu >= 0.3 that match a true one (centroid within 1 degree, "
          "area within 10 %, spot count within 1): clean / dust / cloud / bad seeing / hard",
          " / ".join(("**{}**" if condition == "clean" else "{}").format(_catalog_match(regions, condition))
@@ -214,6 +217,15 @@ def _catalog_match(regions: pd.DataFrame, condition: str) -> str:
 
 def _percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f} %" if whole else "-"
+
+
+def _count_causes(metrics: dict) -> str:
+    """The regions each cause added (+) or lost (-), summed over the test images: "split +2, missed -3"."""
+    if any(f"test_count_{cause}" not in metrics for cause in CAUSES):
+        return "n/a"  # metrics from before the causes were counted
+    signs = dict.fromkeys(ADDING, "+") | dict.fromkeys(LOSING, "-")
+    return ", ".join(f"{cause.replace('_', ' ')} {signs[cause]}{metrics[f'test_count_{cause}']}"
+                     for cause in CAUSES if metrics.get(f"test_count_{cause}")) or "none"
 
 
 def _whole_images(metrics: dict) -> tuple[str, ...]:

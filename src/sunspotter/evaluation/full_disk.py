@@ -12,6 +12,7 @@ from astropy.coordinates import angular_separation
 from scipy import ndimage
 
 from sunspotter.dataset.frames import Frame
+from sunspotter.evaluation.count_errors import CAUSES, count_error_causes
 from sunspotter.evaluation.overlap import PixelOverlap
 from sunspotter.io import pspt
 from sunspotter.solar import catalog
@@ -64,9 +65,10 @@ def mask_only(detect: Callable[[SolarImage], np.ndarray]) -> Callable[[SolarImag
 
 def score_image(key: str, date: str, truth: np.ndarray, analysis: Analysis,
                 true_listing: tuple[np.ndarray, pd.DataFrame] | None = None) -> tuple[dict, pd.DataFrame]:
-    """One whole image's figures (true and predicted region counts and total areas in MSH, pixel overlap) and
-    its ``region_hits``, from one catalog of each mask (a catalog places every region on the sphere: costly;
-    ``true_listing``, the true mask's ``catalog.listed_regions``, when already made)."""
+    """One whole image's figures (true and predicted region counts and total areas in MSH, pixel overlap, the
+    regions the count gained or lost by each cause, ``count_errors``) and its ``region_hits``, from one catalog
+    of each mask (a catalog places every region on the sphere: costly; ``true_listing``, the true mask's
+    ``catalog.listed_regions``, when already made)."""
     true_labels, true_table = true_listing or catalog.listed_regions(analysis.image, truth)
     guess_labels, guess_table = analysis.labels, analysis.regions
     pixels = PixelOverlap.of(truth, analysis.mask)
@@ -75,6 +77,9 @@ def score_image(key: str, date: str, truth: np.ndarray, analysis: Analysis,
            "true_area_msh": catalog.summary(true_table)["total_area_msh"],
            "predicted_area_msh": catalog.summary(guess_table)["total_area_msh"],
            "true_pixels": pixels.truth, "overlap_pixels": pixels.overlap, "predicted_pixels": pixels.guess}
+    causes = count_error_causes(true_labels, true_table["label"].to_numpy(),
+                                guess_labels, guess_table["label"].to_numpy())
+    row |= {f"count_{cause}": number for cause, number in causes.items()}
     return row, region_hits(true_labels, true_table, guess_labels, guess_table).assign(observation=key)
 
 
@@ -89,7 +94,8 @@ def image_table(rows: list[dict]) -> pd.DataFrame:
 
 
 def image_metrics(table: pd.DataFrame) -> dict:
-    """Test figures over the images: pooled whole-disk Dice, exact-count share, median |relative area error|."""
+    """Test figures over the images: pooled whole-disk Dice, exact-count share, median |relative area error|,
+    and the regions the counts gained or lost by each cause (``count_errors``), summed over the images."""
     pooled = PixelOverlap(int(table["overlap_pixels"].sum()), int(table["true_pixels"].sum()),
                           int(table["predicted_pixels"].sum()))
     return {
@@ -98,7 +104,7 @@ def image_metrics(table: pd.DataFrame) -> dict:
         "test_count_exact_fraction": float((table["count_error"] == 0).mean()),
         "test_count_abs_error_mean": float(table["count_error"].abs().mean()),
         "test_area_relative_error_median": float(table["area_relative_error"].abs().median()),
-    }
+    } | {f"test_count_{cause}": int(table[f"count_{cause}"].sum()) for cause in CAUSES}
 
 
 def region_hits(true_labels: np.ndarray, true_table: pd.DataFrame, guess_labels: np.ndarray,

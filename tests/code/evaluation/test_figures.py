@@ -35,7 +35,8 @@ def _fake_outputs(root):
     localizer = {"test_dice": 0.93, "test_iou": 0.87, "test_threshold": 0.5, "test_dice_clean": 0.95,
                  "test_dice_dust": 0.9, "test_dice_cloud": 0.91, "test_dice_hard": 0.84,
                  "test_dice_hard_over_baseline": 0.5, "test_disk_dice": 0.97, "test_count_exact_fraction": 2 / 3,
-                 "test_area_relative_error_median": 0.02}
+                 "test_area_relative_error_median": 0.02, "test_count_false": 0, "test_count_split": 0,
+                 "test_count_over_limit": 0, "test_count_missed": 1, "test_count_merged": 0, "test_count_under_limit": 0}
     (root / "metrics/evaluate.json").write_text(json.dumps({"classifier": classifier, "localizer": localizer}))
     (root / "metrics/baseline.json").write_text(json.dumps({"test_dice": 0.3, "test_dice_hard": 0.34}))
     (root / "metrics/stara.json").write_text(json.dumps({
@@ -77,6 +78,8 @@ def test_the_table_says_each_figure_and_whether_its_floor_is_met(tmp_path):
     assert "3 whole images of 12 dates, in 1 blocks of consecutive dates; 1 val dates; 3 dates in the gaps" in readme
     assert "2 clean, 1 dust, 0 cloud, 0 bad seeing" in readme
     assert "**2 of 3** (floor >= 80 %: NOT met; off by 0, -1, 0)" in readme
+    assert "| ... regions the counts gained and lost, by cause (src/sunspotter/evaluation/count_errors.py) | missed -1 |" \
+        in readme
     assert "spot count within 1): clean / dust / cloud / bad seeing / hard | **5 of 6 (83 %)** / - / - / - / - |" \
         in readme  # conditions with no test image have no figure
     assert "**0.930 (floor >= 0.90: met)**" in readme  # the localizer's Dice
