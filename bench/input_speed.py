@@ -68,7 +68,7 @@ def main(n: int) -> None:
         keras.utils.set_random_seed(params.base.seed)
         model = compile_model(KINDS[kind], KINDS[kind].build(params.base.tile_size, list(settings.filters),
                                                    len(meta.channels)), settings.learning_rate,
-                              settings.focal_gamma)
+                              settings.focal_gamma, settings.small_spot_weight)
         consumed = consumed_per_second(model, next(iter(ds)))
         print(f"  {kind:10s} tf.data delivers {delivered:8.0f} tiles/s, training consumes {consumed:7.0f} tiles/s: "
               f"{delivered / consumed:5.1f} x")

@@ -65,7 +65,8 @@ class Trainer:
         keras.utils.set_random_seed(0)
         self.batch_size = settings["batch_size"]
         self.model = compile_model(KINDS[kind], build(tile_size, list(settings["filters"]), 1),
-                                   settings["learning_rate"], settings["focal_gamma"])
+                                   settings["learning_rate"], settings["focal_gamma"],
+                                   settings.get("small_spot_weight", 0.0))  # 44301f9 had none
         batches = stream.make_dataset(tiles_dir, "train", KINDS[kind].target, self.batch_size, shuffle=True, seed=0,
                                       positive_fraction=settings["positive_fraction"],
                                       hard_negative_fraction=settings["hard_negative_fraction"],

@@ -97,6 +97,7 @@ class TrainModel:
     batch_size: int
     learning_rate: float
     focal_gamma: float      # cross-entropy focusing: 0 = plain, 2 = focal (hard examples weigh more)
+    small_spot_weight: float  # localizer: extra cross-entropy weight of pores and their rims; 0 = none
     filters: list[int]
     positive_fraction: float
     hard_negative_fraction: float  # share of training batches from spot-free tiles with penumbra-dark pixels
@@ -312,6 +313,10 @@ def _check(params: Params) -> None:
           for kind, model in params.train.items()),
         *((0 <= model.focal_gamma <= 5, f"train.{kind}.focal_gamma must be in [0, 5]")
           for kind, model in params.train.items()),
+        *((0 <= model.small_spot_weight <= 100, f"train.{kind}.small_spot_weight must be in [0, 100]")
+          for kind, model in params.train.items()),
+        (params.train["classifier"].small_spot_weight == 0,
+         "train.classifier.small_spot_weight must be 0: a tile's one label has no pores to weigh"),
         *((model.epochs >= 1 and model.patience >= 1 and model.steps_per_epoch >= 1,
            f"train.{kind}.epochs, steps_per_epoch and patience must be >= 1")
           for kind, model in params.train.items()),

@@ -36,6 +36,8 @@ def test_repo_params_load():
     (lambda p: p["full_disk"].update(edge_grow=0.95, edge_trim=0.9), "edge_grow <= edge_trim"),
     (lambda p: p["train"]["localizer"].update(focal_gamma=-1), r"train.localizer.focal_gamma must be in \[0, 5\]"),
     (lambda p: p["train"]["localizer"].update(quicklook_scale=0.5), r"quicklook_scale in \[1, 10\]"),
+    (lambda p: p["train"]["classifier"].update(small_spot_weight=5), "classifier.small_spot_weight must be 0"),
+    (lambda p: p["train"]["localizer"].update(small_spot_weight=-1), r"localizer.small_spot_weight must be in \[0, 100\]"),
     (lambda p: p["train"]["classifier"].update(contrast_gamma=1.5), r"train.classifier.contrast_gamma must be in \[0, 1\)"),
     (lambda p: p["profiles"]["blue_409nm"].update(format="tiff"), r"profiles.blue_409nm.format must be one of"),
     (lambda p: p["profiles"]["blue_409nm"].update(arcsec_per_px="2"), r"profiles.blue_409nm.arcsec_per_px must be a number"),

@@ -43,10 +43,13 @@ class ModelKind:
     def build(self, tile_size: int, filters: list[int], channels: int = 1):
         return self.builder(tile_size, filters, channels)
 
-    def loss(self, focal_gamma: float = 0.0):
+    def loss(self, focal_gamma: float = 0.0, small_spot_weight: float = 0.0):
+        """The training loss; ``small_spot_weight`` is for masks only (a tile's one label has no pores)."""
         from sunspotter.models.losses import DiceCrossEntropy, cross_entropy
 
-        return cross_entropy(focal_gamma) if self.per_tile else DiceCrossEntropy(focal_gamma)
+        if self.per_tile:
+            return cross_entropy(focal_gamma)
+        return DiceCrossEntropy(focal_gamma, small_spot_weight)
 
     def metrics(self) -> list:
         import keras

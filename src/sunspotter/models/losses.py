@@ -33,20 +33,45 @@ def cross_entropy(focal_gamma: float):
     return keras.losses.BinaryFocalCrossentropy(gamma=focal_gamma, name="cross_entropy")
 
 
-class DiceCrossEntropy(keras.losses.Loss):
-    """Cross-entropy keeps gradients alive early on; the Dice term stops the empty-mask answer from winning."""
+def _box(image, size: int, pool):
+    """``pool`` (average or max) over a ``size`` x ``size`` box around each pixel, as two 1-D passes: a fraction
+    of the cost of the square window on a CPU."""
+    along_rows = pool(image, (size, 1), strides=1, padding="same")
+    return pool(along_rows, (1, size), strides=1, padding="same")
 
-    def __init__(self, focal_gamma: float = 0.0, name: str = "dice_cross_entropy", **kwargs):
+
+def small_spot_weights(truth, weight: float):
+    """Each pixel's weight in the cross-entropy: 1, plus ``weight`` times the isolation of the spot pixels within
+    2 pixels of it. A spot pixel's isolation is the share of its 9 x 9 neighbourhood that is not spot: about 0.9
+    for a pore of a few pixels, about 0.5 on a large spot's edge, 0 inside it.
+
+    Pores are a few pixels among a large spot's thousands, so the plain loss barely sees them, yet each one
+    can link two spots into one region or be a region of its own: missing them splits regions, and drawing
+    them three pixels wide lists a pore too small to list. Weighing both the pore and its rim makes both
+    mistakes cost; the rim is 2 pixels, the blur of ordinary seeing."""
+    isolation = truth * (1.0 - _box(truth, 9, ops.average_pool))
+    return 1.0 + weight * _box(isolation, 5, ops.max_pool)
+
+
+class DiceCrossEntropy(keras.losses.Loss):
+    """Cross-entropy keeps gradients alive early on; the Dice term stops the empty-mask answer from winning.
+    ``small_spot_weight`` > 0 weighs the cross-entropy of pores and their rims more (``small_spot_weights``)."""
+
+    def __init__(self, focal_gamma: float = 0.0, small_spot_weight: float = 0.0, name: str = "dice_cross_entropy",
+                 **kwargs):
         super().__init__(name=name, **kwargs)
         self.focal_gamma = focal_gamma
+        self.small_spot_weight = small_spot_weight
         self.cross_entropy = cross_entropy(focal_gamma)
 
     def call(self, y_true, y_pred):
         y_true, y_pred = labelled(y_true, y_pred)
-        return self.cross_entropy(y_true, y_pred) + (1.0 - soft_dice(y_true, y_pred))
+        # The cross-entropy averages over the channel axis: its weights are per pixel.
+        weights = ops.squeeze(small_spot_weights(y_true, self.small_spot_weight), -1) if self.small_spot_weight else None
+        return self.cross_entropy(y_true, y_pred, sample_weight=weights) + (1.0 - soft_dice(y_true, y_pred))
 
     def get_config(self):
-        return super().get_config() | {"focal_gamma": self.focal_gamma}
+        return super().get_config() | {"focal_gamma": self.focal_gamma, "small_spot_weight": self.small_spot_weight}
 
 
 class DiceScore(keras.metrics.Metric):

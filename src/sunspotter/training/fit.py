@@ -50,9 +50,10 @@ def learning_rate_schedule(peak: float, total_steps: int):
                                                   warmup_target=peak, warmup_steps=warm_up)
 
 
-def compile_model(kind: ModelKind, model, learning_rate, focal_gamma: float = 0.0):
+def compile_model(kind: ModelKind, model, learning_rate, focal_gamma: float = 0.0, small_spot_weight: float = 0.0):
     """Compile for training; ``learning_rate`` is a number or a Keras schedule."""
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=kind.loss(focal_gamma), metrics=kind.metrics())
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=kind.loss(focal_gamma, small_spot_weight),
+                  metrics=kind.metrics())
     return model
 
 
@@ -120,7 +121,7 @@ def train(kind: ModelKind, params: Params, tiles_dir: Path, out_dir: Path, *, ca
     steps = settings.steps_per_epoch
     with strategy.scope():
         model = compile_model(kind, build(), learning_rate_schedule(settings.learning_rate, settings.epochs * steps),
-                              settings.focal_gamma)
+                              settings.focal_gamma, settings.small_spot_weight)
     run_params = (as_run_params(f"train.{kind.name}", settings) | as_run_params("base", params.base, only=("seed",))
                   | {"base.tile_size": tile_size,  # the tiles' own, as trained on
                      "device": device_name(), "precision_policy": policy, "replicas": strategy.num_replicas_in_sync})

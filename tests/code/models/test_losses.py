@@ -65,3 +65,42 @@ def test_unlabelled_pixels_cost_nothing_and_score_nothing():
     score = DiceScore()
     score.update_state(with_band, called_in_band)
     assert float(score.result()) == pytest.approx(1.0)
+
+
+def _spot_and_pore():
+    """A 20 x 20 spot and, far from it, a pore of 2 pixels, on a 40 x 40 tile."""
+    mask = np.zeros((1, 40, 40, 1), np.float32)
+    mask[0, 6:26, 6:26] = 1.0
+    mask[0, 34, 34:36] = 1.0
+    return mask
+
+
+def test_small_spot_weights_fall_on_pores_and_their_rims():
+    from sunspotter.models.losses import small_spot_weights
+
+    weights = np.asarray(small_spot_weights(_spot_and_pore(), 10.0))[0, ..., 0]
+    assert weights[34, 34] == pytest.approx(1 + 10 * 79 / 81)   # the pore: 2 spot pixels of 81
+    assert weights[32, 37] == pytest.approx(weights[34, 34])     # its rim, 2 pixels out, weighs as much
+    assert weights[31, 34] == 1.0 and weights[34, 38] == 1.0     # 3 pixels out: plain quiet Sun
+    assert weights[16, 16] == 1.0                                # deep inside the spot
+    assert 1 + 10 * 0.4 < weights[16, 6] < 1 + 10 * 0.5          # its straight edge, about half spot around
+
+
+@pytest.mark.parametrize("mistake", ["missed", "too wide"])
+def test_small_spot_weight_makes_pore_mistakes_cost(mistake):
+    """Missing the pore, or drawing it 3 pixels wide, costs several times more than in the plain loss; the Dice
+    term, the same in both, keeps it from being the weight's whole factor."""
+    mask = _spot_and_pore()
+    right = np.clip(mask, 0.01, 0.99)
+    wrong = right.copy()
+    if mistake == "missed":
+        wrong[0, 34, 34:36] = 0.01
+    else:
+        wrong[0, 33:36, 33:37] = 0.99
+
+    def cost(weight):
+        loss = DiceCrossEntropy(small_spot_weight=weight)
+        return float(loss(mask, wrong)) - float(loss(mask, right))
+
+    assert cost(10.0) > 5 * cost(0.0) > 0
+    assert DiceCrossEntropy(small_spot_weight=10.0).get_config()["small_spot_weight"] == 10.0
