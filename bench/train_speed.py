@@ -46,12 +46,14 @@ ROUNDS = 3
 
 
 def new_epochs_run(kind: str, uri: str | None = None) -> int:
-    """``epochs_run`` of the newest train-<kind> run in the tracking store."""
+    """``epochs_run`` of the newest finished train-<kind> run in the tracking store (a run cut short, by a
+    Ctrl-C or a killed job, stays RUNNING and has none)."""
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=uri or tracking.tracking_uri())
     experiment = client.get_experiment_by_name(tracking.EXPERIMENT)
-    runs = client.search_runs([experiment.experiment_id], f"attributes.run_name = 'train-{kind}'",
+    finished = f"attributes.run_name = 'train-{kind}' and attributes.status = 'FINISHED'"
+    runs = client.search_runs([experiment.experiment_id], finished,
                               order_by=["attributes.start_time DESC"], max_results=1) if experiment else []
     if not runs or "epochs_run" not in runs[0].data.metrics:
         raise SystemExit(f"no train-{kind} run with epochs_run in {client.tracking_uri}: run `dvc repro` first")
