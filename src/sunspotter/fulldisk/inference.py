@@ -118,7 +118,7 @@ class FullDiskModel:
         called = probability >= self.threshold
         if self.dust_map is None or not self.dust_map.applies_to(image):
             return np.zeros_like(called)
-        return called & ~self.dust_map.veto(called)
+        return called & ~self.dust_map.veto(called, image.flattened()[0])
 
     def fingerprint(self) -> str:
         """A short hash of what decides the answers: weights, threshold, plate scale, tiling, edge cuts and dust

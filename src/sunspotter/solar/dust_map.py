@@ -4,7 +4,9 @@ Dust on the optics casts a soft shadow sharp enough to pass for a pore, and one 
 tell them apart. Over days they part company: the Sun turns about 13 degrees a day, carrying every
 spot a couple of hundred pixels across the detector, while a speck stays on the same pixels. So a
 pixel darker than its surroundings on several frames of an archive is dust, and a sunspot called on
-such pixels of a frame from the same detector is set aside (listed, never silently dropped).
+such pixels of a frame from the same detector is set aside (listed, never silently dropped), unless it
+has umbra beside the dust: a speck's shadow fades towards its edge, where a sunspot crossing it keeps its
+dark core.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from astropy.io import fits
 from scipy import ndimage
 
 from sunspotter.io import pspt
+from sunspotter.solar.catalog import UMBRA_CONTRAST
 from sunspotter.solar.background import BACKGROUND_SIGMA_PX, local_background
 from sunspotter.solar.solar_image import SolarImage, is_pspt_frame
 
@@ -33,17 +36,25 @@ class DustMap:
         """Only to frames of the detector it was made from: PSPT frames of the same size."""
         return image.data.shape == self.dusty.shape and is_pspt_frame(image.header)
 
-    def veto(self, mask: np.ndarray) -> np.ndarray:
-        """``mask`` without the sunspots (8-connected patches) that lie mostly on dust."""
+    def veto(self, mask: np.ndarray, contrast: np.ndarray) -> np.ndarray:
+        """``mask`` without the sunspots (8-connected patches) that lie mostly on dust and have no umbra off it.
+
+        ``contrast`` is the frame over the quiet Sun at each pixel's mu (``SolarImage.flattened``). The map
+        holds each speck's dark part; beside it the shadow fades, so a pixel there darker than
+        ``UMBRA_CONTRAST`` is a sunspot's core: the patch is a sunspot crossing a speck, not the speck.
+        """
         patches, count = ndimage.label(mask, structure=np.ones((3, 3)))
         if count == 0:
             return mask
         called = patches > 0
-        # Share of each patch's pixels on dust, counted over the called pixels alone (ndimage.mean
-        # would walk the whole frame: 20 times slower on a 2048 x 2048 one).
-        size = np.bincount(patches[called], minlength=count + 1)
-        dusty = np.bincount(patches[called], weights=self.dusty[called], minlength=count + 1)
-        on_dust = dusty >= VETO_SHARE * np.maximum(size, 1)
+        label = patches[called]
+        # Per patch, counted over the called pixels alone (ndimage.mean would walk the whole frame: 20 times
+        # slower on a 2048 x 2048 one): its pixels, those on dust, and its umbra beside the dust.
+        size = np.bincount(label, minlength=count + 1)
+        dusty = np.bincount(label, weights=self.dusty[called], minlength=count + 1)
+        umbra_beside = np.bincount(label, weights=~self.dusty[called] & (contrast[called] < UMBRA_CONTRAST),
+                                   minlength=count + 1)
+        on_dust = (dusty >= VETO_SHARE * np.maximum(size, 1)) & (umbra_beside == 0)
         on_dust[0] = False
         return np.where(on_dust[patches], 0, mask).astype(mask.dtype)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from sunspotter.fulldisk.inference import FullDiskModel
 from sunspotter.fulldisk.predict import predict_files
@@ -73,6 +74,24 @@ def test_a_spot_called_on_dust_is_set_aside_and_counted(tmp_path, dust_at_speck)
     batch = predict_files(model, [path], tmp_path / "out")
     summary, errors = batch.summary, batch.errors
     assert not errors and summary.loc[0, "regions"] == 1 and summary.loc[0, "dust_set_aside"] == 1
+
+
+def test_a_sunspot_crossing_a_speck_keeps_its_umbra_and_is_not_set_aside(tmp_path, dust_at_speck):
+    model = FullDiskModel(contrast_model(), threshold=0.5, arcsec_per_px=apparent_radius_arcsec(DATE) / RADIUS,
+                          dust_map=dust_at_speck)
+    # A spot of radius 5 px whose edge reaches into the speck: its umbra (2 px) lies just beside the map.
+    crossing = (SPECK[0] + 9.0, SPECK[1], 5.0)
+    image = read_solar_image(pspt_file(tmp_path / "20140105.1800.HW.R.P.rdc.fits.gz", with_speck(sun(spot=crossing))))
+    probability = model.probability(image)
+    called = probability >= model.threshold
+    patches, _ = ndimage.label(called, structure=np.ones((3, 3)))
+    spot = patches == patches[int(crossing[1]), int(crossing[0])]
+    # Speck and spot are called as one patch lying mostly on dust: the share alone would set it aside.
+    assert spot[int(SPECK[1]), int(SPECK[0])] and dust_at_speck.dusty[spot].mean() >= dust_map.VETO_SHARE
+    assert not model.set_aside(image, probability).any()
+    mask, _ = model.mask(image)
+    assert mask[int(crossing[1]), int(crossing[0])]
+    assert len(catalog.catalog(image, mask)) == 1
 
 
 def test_the_map_is_only_used_on_frames_of_its_detector(tmp_path, dust_at_speck):
