@@ -19,8 +19,8 @@ from astropy.io import fits
 from scipy import ndimage
 
 from sunspotter.io import pspt
-from sunspotter.solar.catalog import UMBRA_CONTRAST
 from sunspotter.solar.background import BACKGROUND_SIGMA_PX, local_background
+from sunspotter.solar.catalog import UMBRA_CONTRAST
 from sunspotter.solar.solar_image import SolarImage, is_pspt_frame
 
 #: A sunspot called mostly (this share of its pixels) on dust is dust.
