@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from sunspotter.io import pspt
-from sunspotter.solar import edges, orientation
+from sunspotter.solar import catalog, edges, orientation
 from sunspotter.solar.classical import normalise
 from sunspotter.solar.dust_map import DustMap
 from sunspotter.solar.segmentation import Segmentation
@@ -118,7 +118,7 @@ class FullDiskModel:
         called = probability >= self.threshold
         if self.dust_map is None or not self.dust_map.applies_to(image):
             return np.zeros_like(called)
-        return called & ~self.dust_map.veto(called, image.flattened()[0])
+        return called & ~self.dust_map.veto(called, catalog.umbra_pixels(image, called))
 
     def fingerprint(self) -> str:
         """A short hash of what decides the answers: weights, threshold, plate scale, tiling, edge cuts and dust

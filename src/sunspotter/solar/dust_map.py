@@ -20,7 +20,6 @@ from scipy import ndimage
 
 from sunspotter.io import pspt
 from sunspotter.solar.background import BACKGROUND_SIGMA_PX, local_background
-from sunspotter.solar.catalog import UMBRA_CONTRAST
 from sunspotter.solar.solar_image import SolarImage, is_pspt_frame
 
 #: A sunspot called mostly (this share of its pixels) on dust is dust.
@@ -36,12 +35,12 @@ class DustMap:
         """Only to frames of the detector it was made from: PSPT frames of the same size."""
         return image.data.shape == self.dusty.shape and is_pspt_frame(image.header)
 
-    def veto(self, mask: np.ndarray, contrast: np.ndarray) -> np.ndarray:
+    def veto(self, mask: np.ndarray, umbra: np.ndarray) -> np.ndarray:
         """``mask`` without the sunspots (8-connected patches) that lie mostly on dust and have no umbra off it.
 
-        ``contrast`` is the frame over the quiet Sun at each pixel's mu (``SolarImage.flattened``). The map
-        holds each speck's dark part; beside it the shadow fades, so a pixel there darker than
-        ``UMBRA_CONTRAST`` is a sunspot's core: the patch is a sunspot crossing a speck, not the speck.
+        ``umbra`` is the mask's umbra as the catalog counts it (``catalog.umbra_pixels``). The map holds each
+        speck's dark part; beside it the shadow fades, so umbra there is a sunspot's core: the patch is a
+        sunspot crossing a speck, not the speck.
         """
         patches, count = ndimage.label(mask, structure=np.ones((3, 3)))
         if count == 0:
@@ -52,8 +51,7 @@ class DustMap:
         # slower on a 2048 x 2048 one): its pixels, those on dust, and its umbra beside the dust.
         size = np.bincount(label, minlength=count + 1)
         dusty = np.bincount(label, weights=self.dusty[called], minlength=count + 1)
-        umbra_beside = np.bincount(label, weights=~self.dusty[called] & (contrast[called] < UMBRA_CONTRAST),
-                                   minlength=count + 1)
+        umbra_beside = np.bincount(label, weights=umbra[called] & ~self.dusty[called], minlength=count + 1)
         on_dust = (dusty >= VETO_SHARE * np.maximum(size, 1)) & (umbra_beside == 0)
         on_dust[0] = False
         return np.where(on_dust[patches], 0, mask).astype(mask.dtype)
