@@ -16,6 +16,7 @@ import pandas as pd
 
 from sunspotter.dataset import tiles
 from sunspotter.dataset.frames import split_pairs
+from sunspotter.evaluation.frame_pool import each_frame
 from sunspotter.evaluation.full_disk import image_metrics, image_table, mask_only, region_metrics, score_image
 from sunspotter.evaluation.overlap import PixelOverlap, dice_by_condition
 from sunspotter.io import pspt
@@ -57,14 +58,12 @@ def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, ti
     """``detect``'s mask of each whole red-continuum image of ``split``, scored inside the split's tiles and,
     with ``whole_images``, over the whole image and region by region as the full-disk localizer is
     (``evaluation.full_disk.score_image``)."""
-    from tqdm import tqdm
-
     index = tiles.read_index(tiles_dir)
     size = tiles.read_meta(tiles_dir).tile_size
     rows_of = {key: rows for key, rows in index[index["split"] == split].groupby("observation")}
-    overlaps, conditions, images, regions = {}, {}, [], []
-    for key, pair in tqdm(sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc=name,
-                          unit="obs", disable=not progress):
+
+    def score_frame(item) -> tuple:
+        key, pair = item
         image = read_solar_image(pair.images[0])
         segmentation = mask_only(detect)(image)
         guess = segmentation.mask
@@ -74,12 +73,16 @@ def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, ti
         for row, col in zip(rows_of[key]["row"], rows_of[key]["col"]):
             window = (slice(row, row + size), slice(col, col + size))
             overlap.add(truth[window], guess[window])
-        overlaps[key] = overlap
-        conditions[key] = pspt.frame_conditions(pspt.read_header(pair.images[0]))
-        if whole_images:
-            row, hits = score_image(key, pair.observation.iso_date, truth, Analysis.of(image, segmentation))
-            images.append(row)
-            regions.append(hits)
+        conditions = pspt.frame_conditions(pspt.read_header(pair.images[0]))
+        whole = (score_image(key, pair.observation.iso_date, truth, Analysis.of(image, segmentation))
+                 if whole_images else None)
+        return key, overlap, conditions, whole
+
+    scored = each_frame(score_frame, sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc=name, unit="obs",
+                        progress=progress)
+    overlaps = {key: overlap for key, overlap, _, _ in scored}
+    conditions = {key: frame_conditions for key, _, frame_conditions, _ in scored}
     if not whole_images:
         return DetectorScores(overlaps, conditions)
-    return DetectorScores(overlaps, conditions, image_table(images), pd.concat(regions, ignore_index=True))
+    images = image_table([image_row for *_, (image_row, _) in scored])
+    return DetectorScores(overlaps, conditions, images, pd.concat([hits for *_, (_, hits) in scored], ignore_index=True))

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 from astropy.coordinates import angular_separation
-from scipy import ndimage
 
 from sunspotter.dataset.frames import Frame
 from sunspotter.evaluation.count_errors import CAUSES, count_error_causes
+from sunspotter.evaluation.frame_pool import each_frame
 from sunspotter.evaluation.overlap import PixelOverlap
 from sunspotter.io import pspt
 from sunspotter.solar import catalog
@@ -36,22 +36,22 @@ def score_images(detectors: dict[str, Callable[[SolarImage], Segmentation]], fra
                  progress: bool = True, desc: str = "full-disk images") -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     """Per detector: one row per frame (true and predicted region counts and total areas in MSH, whole-disk
     Dice, dust set aside) and one per listed region of either mask (``region_hits``). Each frame is read once
-    and handed to every detector."""
-    from tqdm import tqdm
-
-    rows = {name: [] for name in detectors}
-    regions = {name: [] for name in detectors}
-    for frame in tqdm(frames, desc=desc, unit="image", disable=not progress):
+    and handed to every detector; frames are scored side by side (``frame_pool``)."""
+    def score_frame(frame: Frame) -> dict[str, tuple[dict, pd.DataFrame]]:
         image = read_solar_image(frame.image, date=frame.date)
         codes, _ = pspt.read_fits(frame.mask)
         truth = pspt.sunspot_mask(codes)
         true_listing = catalog.listed_regions(image, truth)  # once for every detector
+        scored = {}
         for name, segment in detectors.items():
             analysis = analyse(image, segment)
             row, hits = score_image(frame.key, frame.date, truth, analysis, true_listing)
-            rows[name].append(row | {"dust_set_aside": analysis.dust_set_aside})
-            regions[name].append(hits)
-    return {name: (image_table(rows[name]), pd.concat(regions[name], ignore_index=True)) for name in detectors}
+            scored[name] = row | {"dust_set_aside": analysis.dust_set_aside}, hits
+        return scored
+
+    per_frame = each_frame(score_frame, frames, desc=desc, progress=progress)
+    return {name: (image_table([scored[name][0] for scored in per_frame]),
+                   pd.concat([scored[name][1] for scored in per_frame], ignore_index=True)) for name in detectors}
 
 
 def mask_only(detect: Callable[[SolarImage], np.ndarray]) -> Callable[[SolarImage], Segmentation]:
@@ -124,9 +124,12 @@ def region_hits(true_labels: np.ndarray, true_table: pd.DataFrame, guess_labels:
 
 
 def _hits(side: str, labels: np.ndarray, table: pd.DataFrame, other: np.ndarray, match: np.ndarray) -> pd.DataFrame:
-    hit = ndimage.maximum(other, labels, table["label"].to_numpy()) if len(table) else []
+    # The labels with a pixel on ``other``: one pass over the image (``ndimage.maximum`` per label took 0.5 s a
+    # 4096 x 4096 frame, a fifth of scoring one).
+    touching = np.unique(labels[(labels > 0) & other])
+    hit = np.isin(table["label"].to_numpy(), touching)
     return pd.DataFrame({"side": side, "area_msh": table["area_msh"].to_numpy(float),
-                         "mu": table["mu"].to_numpy(float), "hit": np.asarray(hit, bool), "match": match})
+                         "mu": table["mu"].to_numpy(float), "hit": hit, "match": match})
 
 
 def matching_rows(guess: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
