@@ -5,6 +5,7 @@ The tf.data stream that reads the shards for training is ``dataset.stream``."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections import deque
@@ -251,11 +252,20 @@ def dask_client(scheduler: str = "", workers: int = 0):
         with Client(scheduler) as client:
             yield client
         return
-    # glibc reads MALLOC_* when a process starts: set before the workers are spawned, not after.
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_MALLOC_ENV}), \
-            LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                         host="127.0.0.1", dashboard_address=None) as cluster, Client(cluster) as client:
-        yield client
+    # The stages log at INFO, where Dask reports its start and shutdown (and a shutdown race, with a traceback):
+    # warnings only while the cluster lives. glibc reads MALLOC_* when a process starts: set before the workers
+    # are spawned, not after.
+    dask_log = logging.getLogger("distributed")
+    level = dask_log.level
+    dask_log.setLevel(logging.WARNING)
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_MALLOC_ENV}), \
+                LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                             host="127.0.0.1", dashboard_address=None, silence_logs=logging.WARNING) as cluster, \
+                Client(cluster) as client:
+            yield client
+    finally:
+        dask_log.setLevel(level)
 
 
 def _tiled_in_order(pairs: list[Pair], spec: TileSpec, parts: Path, client) -> Iterator[tuple[list[dict], Path]]:

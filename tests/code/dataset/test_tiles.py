@@ -1,5 +1,7 @@
 """Tiling, masks, date splits and the shard round trip."""
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -275,3 +277,11 @@ def test_training_mask_leaves_the_limb_band_unlabelled():
     codes[2, 2] = pspt.OFF_DISK
     mu = np.array([[0.1, 0.5, 0.9], [0.5, 0.5, 0.5], [0.5, 0.1, 0.0]], np.float32)
     np.testing.assert_array_equal(pspt.training_mask(codes, mu), [[pspt.UNLABELLED, 0, 0], [1, 1, 1], [1, pspt.UNLABELLED, 0]])
+
+
+def test_a_local_cluster_starts_and_stops_without_log_lines(caplog):
+    # Stages log at INFO; Dask logs its start and shutdown there, and a race at shutdown a traceback with it.
+    caplog.set_level(logging.INFO)
+    with tiles.dask_client(workers=1) as client:
+        assert client.submit(sum, [1, 2]).result() == 3
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("distributed")] == []
