@@ -17,7 +17,7 @@ import pandas as pd
 from sunspotter.dataset import tiles
 from sunspotter.dataset.frames import split_pairs
 from sunspotter.evaluation.frame_pool import each_frame
-from sunspotter.evaluation.full_disk import image_metrics, image_table, mask_only, region_metrics, score_image
+from sunspotter.evaluation.full_disk import as_segmentation, image_metrics, image_table, region_metrics, score_image
 from sunspotter.evaluation.overlap import PixelOverlap, dice_by_condition
 from sunspotter.io import pspt
 from sunspotter.solar import classical
@@ -58,6 +58,15 @@ def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, ti
     """``detect``'s mask of each whole red-continuum image of ``split``, scored inside the split's tiles and,
     with ``whole_images``, over the whole image and region by region as the full-disk localizer is
     (``evaluation.full_disk.score_image``)."""
+    return score_detectors(lambda image: [detect(image)], 1, raw_dir, tiles_dir, name=name, progress=progress,
+                           split=split, whole_images=whole_images)[0]
+
+
+def score_detectors(detect_each: Callable[[SolarImage], list[np.ndarray]], count: int, raw_dir: Path,
+                    tiles_dir: Path, *, name: str, progress: bool = True, split: str = "test",
+                    whole_images: bool = False) -> list[DetectorScores]:
+    """``score_detector`` for ``count`` masks of each image that ``detect_each`` gives together (one detector
+    at several settings, when one pass gives them all); each frame and its true mask are read once."""
     index = tiles.read_index(tiles_dir)
     size = tiles.read_meta(tiles_dir).tile_size
     rows_of = {key: rows for key, rows in index[index["split"] == split].groupby("observation")}
@@ -65,24 +74,35 @@ def score_detector(detect: Callable[[SolarImage], np.ndarray], raw_dir: Path, ti
     def score_frame(item) -> tuple:
         key, pair = item
         image = read_solar_image(pair.images[0])
-        segmentation = mask_only(detect)(image)
-        guess = segmentation.mask
         codes, _ = pspt.read_fits(pair.mask)
         truth = pspt.sunspot_mask(codes)
-        overlap = PixelOverlap()
-        for row, col in zip(rows_of[key]["row"], rows_of[key]["col"]):
-            window = (slice(row, row + size), slice(col, col + size))
-            overlap.add(truth[window], guess[window])
         conditions = pspt.frame_conditions(pspt.read_header(pair.images[0]))
-        whole = (score_image(key, pair.observation.iso_date, truth, Analysis.of(image, segmentation))
-                 if whole_images else None)
-        return key, overlap, conditions, whole
+        guesses = detect_each(image)
+        if len(guesses) != count:
+            raise ValueError(f"{name}: {len(guesses)} masks of {pair.images[0]}, where {count} were promised")
+        scored = []
+        for guess in guesses:
+            overlap = PixelOverlap()
+            for row, col in zip(rows_of[key]["row"], rows_of[key]["col"]):
+                window = (slice(row, row + size), slice(col, col + size))
+                overlap.add(truth[window], guess[window])
+            whole = (score_image(key, pair.observation.iso_date, truth, Analysis.of(image, as_segmentation(guess)))
+                     if whole_images else None)
+            scored.append((overlap, whole))
+        return key, conditions, scored
 
-    scored = each_frame(score_frame, sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc=name, unit="obs",
-                        progress=progress)
-    overlaps = {key: overlap for key, overlap, _, _ in scored}
-    conditions = {key: frame_conditions for key, _, frame_conditions, _ in scored}
+    per_frame = each_frame(score_frame, sorted(split_pairs(raw_dir, tiles_dir, split).items()), desc=name,
+                           unit="obs", progress=progress)
+    conditions = {key: frame_conditions for key, frame_conditions, _ in per_frame}
+    return [_scores({key: scored[which] for key, _, scored in per_frame}, conditions, whole_images)
+            for which in range(count)]
+
+
+def _scores(scored: dict[str, tuple], conditions: dict[str, list[str]], whole_images: bool) -> DetectorScores:
+    """One mask's ``DetectorScores`` from its (overlap, whole-image figures) per observation."""
+    overlaps = {key: overlap for key, (overlap, _) in scored.items()}
     if not whole_images:
         return DetectorScores(overlaps, conditions)
-    images = image_table([image_row for *_, (image_row, _) in scored])
-    return DetectorScores(overlaps, conditions, images, pd.concat([hits for *_, (_, hits) in scored], ignore_index=True))
+    images = image_table([image_row for _, (image_row, _) in scored.values()])
+    return DetectorScores(overlaps, conditions, images,
+                          pd.concat([hits for _, (_, hits) in scored.values()], ignore_index=True))

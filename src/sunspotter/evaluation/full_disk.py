@@ -56,11 +56,12 @@ def score_images(detectors: dict[str, Callable[[SolarImage], Segmentation]], fra
 
 def mask_only(detect: Callable[[SolarImage], np.ndarray]) -> Callable[[SolarImage], Segmentation]:
     """A detector that gives a mask alone (a baseline), as one that also says what it set aside (nothing)."""
-    def segment(image: SolarImage) -> Segmentation:
-        mask = detect(image)
-        return Segmentation(mask, mask.astype(np.float32), np.zeros(mask.shape, bool))
+    return lambda image: as_segmentation(detect(image))
 
-    return segment
+
+def as_segmentation(mask: np.ndarray) -> Segmentation:
+    """A baseline's mask as a segmentation: its own probability, nothing set aside as dust."""
+    return Segmentation(mask, mask.astype(np.float32), np.zeros(mask.shape, bool))
 
 
 def score_image(key: str, date: str, truth: np.ndarray, analysis: Analysis,

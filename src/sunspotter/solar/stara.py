@@ -11,6 +11,8 @@ the mask is returned at the image's own pixels.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from sunspotter.io import pspt
@@ -49,6 +51,12 @@ def detect(image: SolarImage, threshold: float, arcsec_per_px: float = 0.0) -> n
     .. [1] Watson, F. T., Fletcher, L. & Marshall, S. (2011), "Evolution of sunspot properties during solar
        cycle 23", *A&A* 533, A14.
     """
+    return detect_each(image, [threshold], arcsec_per_px)[0]
+
+
+def detect_each(image: SolarImage, thresholds: Sequence[float], arcsec_per_px: float = 0.0) -> list[np.ndarray]:
+    """``[detect(image, threshold, arcsec_per_px) for threshold in thresholds]`` from one top-hat, the cost of
+    STARA: how a threshold is chosen on val without paying for the top-hat once per threshold tried."""
     import astropy.units as u
     import sunpy.map
     from sunkit_image.stara import stara
@@ -63,12 +71,20 @@ def detect(image: SolarImage, threshold: float, arcsec_per_px: float = 0.0) -> n
               "CTYPE1": "HPLN-TAN", "CTYPE2": "HPLT-TAN"}
     # On images coarser than the median box (quick-looks), the median is one pixel: no filter.
     median_box = max(MEDIAN_BOX_ARCSEC, scale) * u.arcsec
-    spots = stara(sunpy.map.Map(binned.astype(np.float64), header), median_box=median_box, threshold=threshold)
-    full = np.zeros(image.data.shape, dtype=bool)
+    # sunkit-image ends with ``top_hat > threshold``: a column of thresholds, one per plane, gives every mask
+    # from the one top-hat (tests/code/solar/test_stara.py holds it to one call per threshold).
+    planes = np.asarray(thresholds, dtype=np.float64)[:, None, None]
+    spots = stara(sunpy.map.Map(binned.astype(np.float64), header), median_box=median_box, threshold=planes)
+    on_disk = mu >= pspt.LIMB_MU  # the archive's masks never mark spots at mu < 0.15 (nor does the contrast cut)
+    return [_unbinned(plane, downsample, on_disk) for plane in spots]
+
+
+def _unbinned(spots: np.ndarray, downsample: int, on_disk: np.ndarray) -> np.ndarray:
+    """A binned mask back on the image's pixels (the dropped last rows and columns: none), on the disk alone."""
+    full = np.zeros(on_disk.shape, dtype=bool)
     upsampled = np.repeat(np.repeat(spots, downsample, axis=0), downsample, axis=1)
     full[:upsampled.shape[0], :upsampled.shape[1]] = upsampled
-    # The archive's masks never mark spots at mu < 0.15 (nor does the contrast cut), so neither does STARA here.
-    return (full & (mu >= pspt.LIMB_MU)).astype(np.uint8)
+    return (full & on_disk).astype(np.uint8)
 
 
 def binning(image_arcsec_per_px: float, wanted_arcsec_per_px: float) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sunspotter.evaluation.baseline import score_detector
+from sunspotter.evaluation.baseline import score_detector, score_detectors
 from sunspotter.evaluation.overlap import PixelOverlap
 from sunspotter.io import pspt
 from sunspotter.solar import stara
@@ -34,6 +34,15 @@ def test_a_higher_threshold_calls_fewer_pixels_and_none_past_the_limb_cut(frame)
     assert strict.sum() < loose.sum() and not (strict & ~loose.astype(bool)).any()
     mu = image.disk.mu(image.data.shape)
     assert not loose[mu < pspt.LIMB_MU].any()
+
+
+def test_several_thresholds_from_one_top_hat_are_each_threshold_alone(frame):
+    image, _ = frame
+    thresholds = [0.2, 0.02, 0.08]
+    together = stara.detect_each(image, thresholds, arcsec_per_px=2.0)
+    assert len(together) == 3 and together[1].sum() > together[2].sum() > together[0].sum() > 0
+    for threshold, mask in zip(thresholds, together):
+        assert mask.dtype == np.uint8 and np.array_equal(mask, stara.detect(image, threshold, arcsec_per_px=2.0))
 
 
 def test_binning_keeps_the_image_shape_and_stops_at_the_median_box():
@@ -83,3 +92,17 @@ def test_binning_reaches_the_wanted_plate_scale_within_the_median_box():
     assert stara.binning(4.8, 2.0) == 1  # a quick-look is coarser already
     assert stara.binning(1.0, 0.0) == 1
     assert stara.binning(1.0, 9.0) == 5  # the median box must still span two pixels
+
+
+def test_masks_scored_together_score_as_each_alone(tiny_archive, good_tiles):
+    def both(image):
+        return [_true_mask(image), np.zeros(image.data.shape, np.uint8)]
+
+    together = score_detectors(both, 2, tiny_archive, good_tiles, name="truth and nothing", progress=False,
+                               whole_images=True)
+    alone = [score_detector(lambda image, which=which: both(image)[which], tiny_archive, good_tiles, name="one",
+                            progress=False, whole_images=True) for which in range(2)]
+    assert [scores.metrics() for scores in together] == [scores.metrics() for scores in alone]
+    assert together[0].metrics()["test_dice"] == 1.0 and together[1].metrics()["test_dice"] == 0.0
+    with pytest.raises(ValueError, match="1 masks of .*where 2 were promised"):
+        score_detectors(lambda image: [_true_mask(image)], 2, tiny_archive, good_tiles, name="short", progress=False)
