@@ -51,12 +51,19 @@ def detect(image: SolarImage, threshold: float, arcsec_per_px: float = 0.0) -> n
     .. [1] Watson, F. T., Fletcher, L. & Marshall, S. (2011), "Evolution of sunspot properties during solar
        cycle 23", *A&A* 533, A14.
     """
-    return detect_each(image, [threshold], arcsec_per_px)[0]
+    return _detect(image, threshold, arcsec_per_px)[0]
 
 
 def detect_each(image: SolarImage, thresholds: Sequence[float], arcsec_per_px: float = 0.0) -> list[np.ndarray]:
     """``[detect(image, threshold, arcsec_per_px) for threshold in thresholds]`` from one top-hat, the cost of
     STARA: how a threshold is chosen on val without paying for the top-hat once per threshold tried."""
+    # sunkit-image ends with ``top_hat > threshold``: a column of thresholds, one per plane, gives every mask
+    # from the one top-hat (tests/code/solar/test_stara.py holds it to ``detect``, one plain threshold a call).
+    return _detect(image, np.asarray(thresholds, dtype=np.float64)[:, None, None], arcsec_per_px)
+
+
+def _detect(image: SolarImage, threshold: float | np.ndarray, arcsec_per_px: float) -> list[np.ndarray]:
+    """STARA's masks of ``image`` at ``threshold``: one number, or a column of them (``detect_each``)."""
     import astropy.units as u
     import sunpy.map
     from sunkit_image.stara import stara
@@ -71,12 +78,9 @@ def detect_each(image: SolarImage, thresholds: Sequence[float], arcsec_per_px: f
               "CTYPE1": "HPLN-TAN", "CTYPE2": "HPLT-TAN"}
     # On images coarser than the median box (quick-looks), the median is one pixel: no filter.
     median_box = max(MEDIAN_BOX_ARCSEC, scale) * u.arcsec
-    # sunkit-image ends with ``top_hat > threshold``: a column of thresholds, one per plane, gives every mask
-    # from the one top-hat (tests/code/solar/test_stara.py holds it to one call per threshold).
-    planes = np.asarray(thresholds, dtype=np.float64)[:, None, None]
-    spots = stara(sunpy.map.Map(binned.astype(np.float64), header), median_box=median_box, threshold=planes)
+    spots = stara(sunpy.map.Map(binned.astype(np.float64), header), median_box=median_box, threshold=threshold)
     on_disk = mu >= pspt.LIMB_MU  # the archive's masks never mark spots at mu < 0.15 (nor does the contrast cut)
-    return [_unbinned(plane, downsample, on_disk) for plane in spots]
+    return [_unbinned(plane, downsample, on_disk) for plane in np.reshape(spots, (-1, *binned.shape))]
 
 
 def _unbinned(spots: np.ndarray, downsample: int, on_disk: np.ndarray) -> np.ndarray:
