@@ -84,7 +84,7 @@ def _whole_images(record: ModelRecord, test_pairs: dict, conditions: dict, sever
     tracking.client().log_figure(record.run_id, figure, "figures/test_area.png")
     write_test_overlays(full_disk.segment, frames_of(test_pairs), conditions, paths.TEST_OVERLAYS)
     mlflow.log_artifacts(str(paths.TEST_OVERLAYS), "figures/test_overlays")
-    return image_metrics(images) | region_metrics(regions, conditions)
+    return image_metrics(images, conditions) | region_metrics(regions, conditions)
 
 
 if __name__ == "__main__":

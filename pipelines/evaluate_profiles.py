@@ -69,7 +69,8 @@ def main() -> None:
         for name in params.profiles:
             frames, conditions = read_profile(paths.PROFILES / name)
             for detector, (images, regions) in score_images(detectors, frames, desc=f"profile {name}").items():
-                results.setdefault(name, {})[detector] = (image_metrics(images) | large_region_metrics(regions, len(images))
+                results.setdefault(name, {})[detector] = (image_metrics(images, conditions)
+                                                          | large_region_metrics(regions, len(images))
                                                           | region_metrics(regions, conditions))
                 tables.append(region_figures(regions, conditions).assign(profile=name, detector=detector))
         headline = {f"{name}.{detector}.{metric}": value for name, by_detector in results.items()

@@ -42,7 +42,7 @@ class DetectorScores:
                                                                                             self.conditions)
         if self.images is None:
             return metrics
-        return metrics | image_metrics(self.images) | region_metrics(self.regions, self.conditions)
+        return metrics | image_metrics(self.images, self.conditions) | region_metrics(self.regions, self.conditions)
 
 
 def evaluate_baseline(raw_dir: Path, tiles_dir: Path, contrast_cut: float, *, progress: bool = True,

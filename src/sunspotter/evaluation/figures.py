@@ -112,10 +112,11 @@ def render(root: Path) -> str:
          _number(localizer["test_disk_dice"])),
         ("... median relative error of the total sunspot area",
          f"**{_floored(LOCALIZER.name, 'test_area_relative_error_median', localizer, percent=True)}**"),
-        ("... images whose sunspot-region count is exact",
+        ("... images whose sunspot-region count is exact; on clean / dust / cloud / bad-seeing / all hard frames",
          f"**{int((images['count_error'] == 0).sum())} of {len(images)}** "
          f"({_floor_text(LOCALIZER.name, 'test_count_exact_fraction', localizer, percent=True)}; off by "
-         + ", ".join(f"{int(e):+d}" if e else "0" for e in images.sort_values("date")["count_error"]) + ")"),
+         + ", ".join(f"{int(e):+d}" if e else "0" for e in images.sort_values("date")["count_error"]) + "); "
+         + " / ".join(_exact_counts(localizer, condition) for condition in (*CONDITIONS, "hard"))),
         ("... regions the counts gained and lost, by cause (src/sunspotter/evaluation/count_errors.py)",
          _count_causes(localizer)),
         ("... catalog rows of regions >= 50 MSH at mu >= 0.3 that match a true one (centroid within 1 degree, "
@@ -213,6 +214,12 @@ def _catalog_match(regions: pd.DataFrame, condition: str) -> str:
         return "-"
     matched, measurable = int(row["listed_matched"].iloc[0]), int(row["measurable_listed"].iloc[0])
     return f"{matched} of {measurable} ({_percent(matched, measurable)})"
+
+
+def _exact_counts(metrics: dict, condition: str) -> str:
+    """Test images of one observing condition whose region count is exact, as "k of n"."""
+    share, frames = metrics.get(f"test_count_exact_fraction_condition_{condition}"), metrics.get(f"test_frames_{condition}")
+    return "-" if share is None or frames is None else f"{round(share * frames)} of {frames}"
 
 
 def _percent(part: int, whole: int) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 from astropy.coordinates import angular_separation
 
 from sunspotter.dataset.frames import Frame
+from sunspotter.evaluation.conditions import scored_under
 from sunspotter.evaluation.count_errors import CAUSES, count_error_causes
 from sunspotter.evaluation.frame_pool import each_frame
 from sunspotter.evaluation.overlap import PixelOverlap
@@ -94,18 +95,23 @@ def image_table(rows: list[dict]) -> pd.DataFrame:
     return table
 
 
-def image_metrics(table: pd.DataFrame) -> dict:
-    """Test figures over the images: pooled whole-disk Dice, exact-count share, median |relative area error|,
-    and the regions the counts gained or lost by each cause (``count_errors``), summed over the images."""
+def image_metrics(table: pd.DataFrame, conditions: dict[str, list[str]]) -> dict:
+    """Test figures over the images: pooled whole-disk Dice, exact-count share (overall and per observing
+    condition of ``conditions``, observation -> its conditions), median |relative area error|, and the regions
+    the counts gained or lost by each cause (``count_errors``), summed over the images."""
     pooled = PixelOverlap(int(table["overlap_pixels"].sum()), int(table["true_pixels"].sum()),
                           int(table["predicted_pixels"].sum()))
+    exact = table["count_error"] == 0
+    under = table["observation"].map(lambda key: scored_under(conditions[key])).explode()
     return {
         "test_images": int(len(table)),
         "test_disk_dice": float(pooled.dice()),
-        "test_count_exact_fraction": float((table["count_error"] == 0).mean()),
+        "test_count_exact_fraction": float(exact.mean()),
         "test_count_abs_error_mean": float(table["count_error"].abs().mean()),
         "test_area_relative_error_median": float(table["area_relative_error"].abs().median()),
-    } | {f"test_count_{cause}": int(table[f"count_{cause}"].sum()) for cause in CAUSES}
+    } | {f"test_count_{cause}": int(table[f"count_{cause}"].sum()) for cause in CAUSES} | {
+        f"test_count_exact_fraction_condition_{condition}": float(exact.loc[frames.index].mean())
+        for condition, frames in under.groupby(under, sort=True)}
 
 
 def region_hits(true_labels: np.ndarray, true_table: pd.DataFrame, guess_labels: np.ndarray,
@@ -174,11 +180,8 @@ def region_figures(regions: pd.DataFrame, conditions: dict[str, list[str]]) -> p
     a listed one matches; a predicted region is binned by its own size and mu."""
     regions = regions.assign(size=pd.cut(regions["area_msh"], SIZE_BINS_MSH, right=False),
                              mu_bin=pd.cut(regions["mu"], MU_BINS, right=False))
-    # A frame's regions count under each of its conditions (a frame may be dusty and cloudy), and under
-    # "hard" once when it has any of the hard ones, as in the Dice figures (evaluation.dice_by_condition).
-    hard = {key: ["hard"] if set(kinds) & set(pspt.HARD_CONDITIONS) else [] for key, kinds in conditions.items()}
     by_condition = regions.assign(condition=regions["observation"].map(
-        lambda key: [*conditions[key], *hard[key]])).explode("condition").dropna(subset=["condition"])
+        lambda key: scored_under(conditions[key]))).explode("condition").dropna(subset=["condition"])
     rows = []
     for dimension, table, column in (("size_msh", regions, "size"), ("mu", regions, "mu_bin"),
                                      ("condition", by_condition, "condition")):

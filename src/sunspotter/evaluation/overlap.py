@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sunspotter.io import pspt
+from sunspotter.evaluation.conditions import scored_under
 
 
 @dataclass
@@ -54,8 +54,7 @@ def dice_by_condition(per_observation: dict[str, PixelOverlap], conditions: dict
     """
     groups: dict[str, list[PixelOverlap]] = {}
     for observation, overlap in per_observation.items():
-        kinds = conditions.get(observation, ["unknown"])
-        for kind in kinds + (["hard"] if set(kinds) & set(pspt.HARD_CONDITIONS) else []):
+        for kind in scored_under(conditions.get(observation, ["unknown"])):
             groups.setdefault(kind, []).append(overlap)
     return {f"test_dice_{kind}": PixelOverlap.pooled(parts).dice() for kind, parts in sorted(groups.items())} | {
         f"test_frames_{kind}": len(parts) for kind, parts in sorted(groups.items())}

@@ -71,6 +71,26 @@ def test_dice_by_condition_pools_frames_and_groups_the_hard_ones():
     assert m["test_frames_hard"] == 2 and m["test_frames_clean"] == 1
 
 
+
+def test_exact_counts_per_condition_group_the_hard_frames_as_dice_does():
+    import pandas as pd
+
+    from sunspotter.evaluation.count_errors import CAUSES
+    from sunspotter.evaluation.full_disk import image_metrics
+
+    # Four frames: clean and exact, dusty and cloudy one too many, bad seeing exact, bad seeing two short.
+    table = pd.DataFrame({"observation": ["a", "b", "c", "d"], "count_error": [0, 1, 0, -2],
+                          "area_relative_error": [0.0, 0.1, -0.1, -0.2], "overlap_pixels": 1, "true_pixels": 1,
+                          "predicted_pixels": 1} | {f"count_{cause}": 0 for cause in CAUSES})
+    conditions = {"a": ["clean"], "b": ["dust", "cloud"], "c": ["bad_seeing"], "d": ["bad_seeing"]}
+    m = image_metrics(table, conditions)
+    assert m["test_count_exact_fraction"] == pytest.approx(0.5)
+    assert m["test_count_exact_fraction_condition_clean"] == 1.0
+    assert m["test_count_exact_fraction_condition_dust"] == m["test_count_exact_fraction_condition_cloud"] == 0.0
+    assert m["test_count_exact_fraction_condition_bad_seeing"] == pytest.approx(0.5)
+    assert m["test_count_exact_fraction_condition_hard"] == pytest.approx(1 / 3)
+    assert not any(key.endswith("_unknown") for key in m)
+
 def test_frame_conditions_from_synthetic_header_keys():
     from astropy.io import fits
 
