@@ -9,7 +9,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: setup setup-gpu system-libs run test check-model ui lock
+.PHONY: setup setup-gpu system-libs run test check-model ui lock device-wheels
 
 PLOTS_TEMPLATE := $(VENV)/dvc_plots_template.html
 
@@ -53,6 +53,15 @@ run: setup
 
 test: setup
 	pytest
+
+# The lent GPU machine (Python 3.12, JAX, no TensorFlow, no package index) lacks Keras and astropy: their wheels, at
+# requirements.lock's versions, into .whl/ (git-ignored) for the device tool to carry (bench/README.md, GPU).
+DEVICE_WHEELS := keras namex optree astropy pyerfa astropy-iers-data
+device-wheels: setup
+	grep -iE '^($(subst $(eval) ,|,$(DEVICE_WHEELS)))==' requirements.lock > .whl.txt
+	$(BIN)/pip download --quiet --only-binary=:all: --no-deps --python-version 3.12 --platform manylinux_2_28_x86_64 \
+	  --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .whl -r .whl.txt
+	rm .whl.txt
 
 # Does the registered localizer carry itself? A fresh virtual environment built from the model's own record only
 # (its python_env.yaml and requirements.txt) loads it and must give this environment's masks. Reads the registry and

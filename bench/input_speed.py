@@ -25,8 +25,8 @@ from _shared import synthetic_archive, tile_archive
 from sunspotter.config import load_params
 from sunspotter.dataset import stream, tiles
 from sunspotter.dataset.augment import Augmentation
+from sunspotter.models.compiling import compile_model
 from sunspotter.models.kinds import KINDS
-from sunspotter.training.fit import compile_model
 
 WARM_UP_BATCHES = 5
 TIMED_BATCHES = 60

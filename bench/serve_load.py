@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
+from _machine import cpu_model
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests.local_servers
@@ -47,13 +48,6 @@ from sunspotter.solar.solar_image import MAX_PIXELS
 from tests.local_servers import free_port, wait_until_answering  # noqa: E402
 
 HOST = "127.0.0.1"
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def frames_of_test_dates() -> list[Path]:
@@ -200,7 +194,7 @@ def main(args) -> None:
     latencies = np.array([seconds for _, seconds, _ in answers])
     throughput = len(answers) / wall_s
     mib = 1024**2
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; model {args.model}")
+    print(f"CPU: {cpu_model()}; model {args.model}")
     print(f"server: mlflow models serve -w {args.workers} -t {args.timeout} (MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT "
           f"{args.timeout} s) on {HOST}, up in {start_up_s:.1f} s; bounds: {MAX_REQUEST_BYTES // mib} MiB of image "
           f"bytes a request, {MAX_PIXELS} pixels an image")

@@ -22,20 +22,20 @@ seconds and the CPU model beside it.
 from __future__ import annotations
 
 import argparse
-import platform
 import shutil
 import time
 from pathlib import Path
 
 import keras
+from _machine import cpu_model
 from _shared import OLD_COMMIT, old_builder, old_settings, synthetic_archive, tile_archive
 
 from sunspotter.config import TrainModel, load_params
 from sunspotter.dataset import stream
 from sunspotter.dataset.augment import Augmentation
 from sunspotter.lifecycle import tracking
+from sunspotter.models.compiling import compile_model
 from sunspotter.models.kinds import KINDS
-from sunspotter.training.fit import compile_model
 
 #: The 44301f9 pipeline's fits (`dvc repro` of 2026-11-26, 36 days, 4448 train tiles): epochs run and steps
 #: per epoch. The classifier ran all 30 epochs (best epoch 26, patience 8); the localizer stopped after 16
@@ -85,15 +85,6 @@ class Trainer:
 
     def timed(self, n: int) -> None:
         self.times.append(self.steps(n))
-
-
-def cpu_model() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-        names = [line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")]
-        return f"{names[0]}, {len(names)} cores{', AVX-512' if 'avx512f' in info else ''}"
-    except (OSError, IndexError):
-        return platform.processor() or platform.machine()
 
 
 def main(n: int, steps: int, old_uri: str | None) -> None:

@@ -16,6 +16,7 @@ from sunspotter.dataset import stream, tiles
 from sunspotter.dataset.augment import Augmentation
 from sunspotter.evaluation.tile_scores import SplitScores, score_split
 from sunspotter.io import atomic
+from sunspotter.models.compiling import compile_model, precision_policy
 from sunspotter.models.kinds import ModelKind
 
 
@@ -34,11 +35,6 @@ def strategy_for(devices: list[str]):
     return tf.distribute.MirroredStrategy(devices) if len(devices) > 1 else tf.distribute.get_strategy()
 
 
-def precision_policy(on_gpu: bool) -> str:
-    """Mixed precision where the hardware has fast float16 (GPUs); plain float32 on CPUs, where it is slower."""
-    return "mixed_float16" if on_gpu else "float32"
-
-
 def learning_rate_schedule(peak: float, total_steps: int):
     """A short linear warm-up to ``peak``, then a cosine decay to zero at the last step of the last epoch.
 
@@ -48,13 +44,6 @@ def learning_rate_schedule(peak: float, total_steps: int):
     warm_up = max(1, total_steps // 20)
     return keras.optimizers.schedules.CosineDecay(0.0, decay_steps=max(1, total_steps - warm_up),
                                                   warmup_target=peak, warmup_steps=warm_up)
-
-
-def compile_model(kind: ModelKind, model, learning_rate, focal_gamma: float = 0.0, small_spot_weight: float = 0.0):
-    """Compile for training; ``learning_rate`` is a number or a Keras schedule."""
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=kind.loss(focal_gamma, small_spot_weight),
-                  metrics=kind.metrics())
-    return model
 
 
 def metric_name(keras_name: str) -> str:

@@ -56,7 +56,8 @@ DISTRIBUTED = """
 import numpy as np, tensorflow as tf, keras
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from sunspotter.training.fit import compile_model, precision_policy, strategy_for
+from sunspotter.models.compiling import compile_model, precision_policy
+from sunspotter.training.fit import strategy_for
 from sunspotter.models.kinds import LOCALIZER
 keras.mixed_precision.set_global_policy(precision_policy(on_gpu=True))
 strategy = strategy_for(["/cpu:0", "/cpu:1"])
