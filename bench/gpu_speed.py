@@ -8,9 +8,9 @@ spots, the mask marking the spots; step time does not depend on what the pixels 
 
 For each model it times `train_on_batch` over ``--steps`` batches after a warm-up (the first calls compile),
 best of ``--rounds``; then the localizer's `predict_on_batch` over the tiles of one 2048 x 2048 disk
-(``--disk-tiles``, 292 at the default 16-px overlap, `docs/decisions.md`), in batches of 32 as
-`FullDiskModel` runs them. Mixed precision by default
-(``--precision``, the policy the pipeline's fit uses on a GPU). Prints a table and writes JSON (``--out``).
+(``--disk-tiles``, 292 at the default 16-px overlap, `docs/decisions.md`) in batches of `PREDICT_BATCH`, as
+`FullDiskModel` runs them. Mixed precision by default (``--precision``, the policy the pipeline's fit uses on
+a GPU). Prints a table and writes JSON (``--out``).
 
     KERAS_BACKEND=jax python bench/gpu_speed.py [--steps 50] [--rounds 3] [--out gpu_speed.json]
 
@@ -118,7 +118,7 @@ def main() -> None:
         size = params.train[kind.name].batch_size
         figures[kind.name] = {"batch_size": size, "train_step_ms": 1e3 * seconds, "train_tiles_per_s": size / seconds}
     localizer = LOCALIZER.build(params.base.tile_size, list(params.train[LOCALIZER.name].filters), channels)
-    # As FullDiskModel runs a disk: batches of PREDICT_BATCH tiles, the last one padded to the same shape.
+    # As FullDiskModel runs a disk: whole batches of PREDICT_BATCH tiles (it pads the last one to the same shape).
     batches = [images[start:start + PREDICT_BATCH] for start in range(0, disk_batches * PREDICT_BATCH, PREDICT_BATCH)]
     localizer.predict_on_batch(batches[0])  # compiles
     seconds = best_seconds(lambda: [localizer.predict_on_batch(tiles) for tiles in batches], 3, args.rounds)
