@@ -20,7 +20,7 @@ from sunspotter.evaluation.frame_pool import each_frame
 from sunspotter.evaluation.full_disk import as_segmentation, image_metrics, image_table, region_metrics, score_image
 from sunspotter.evaluation.overlap import PixelOverlap, dice_by_condition
 from sunspotter.io import pspt
-from sunspotter.solar import classical
+from sunspotter.solar import catalog, classical
 from sunspotter.solar.analysis import Analysis
 from sunspotter.solar.solar_image import SolarImage, read_solar_image
 
@@ -80,14 +80,15 @@ def score_detectors(detect_each: Callable[[SolarImage], list[np.ndarray]], count
         guesses = detect_each(image)
         if len(guesses) != count:
             raise ValueError(f"{name}: {len(guesses)} masks of {pair.images[0]}, where {count} were promised")
+        true_listing = catalog.listed_regions(image, truth) if whole_images else None  # once for every mask
         scored = []
         for guess in guesses:
             overlap = PixelOverlap()
             for row, col in zip(rows_of[key]["row"], rows_of[key]["col"]):
                 window = (slice(row, row + size), slice(col, col + size))
                 overlap.add(truth[window], guess[window])
-            whole = (score_image(key, pair.observation.iso_date, truth, Analysis.of(image, as_segmentation(guess)))
-                     if whole_images else None)
+            whole = (score_image(key, pair.observation.iso_date, truth, Analysis.of(image, as_segmentation(guess)),
+                                 true_listing) if whole_images else None)
             scored.append((overlap, whole))
         return key, conditions, scored
 
