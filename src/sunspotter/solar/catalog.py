@@ -1,9 +1,8 @@
 """The sunspot catalog of one image: one row per sunspot region, and a per-image summary.
 
 A region is a sunspot group: spots whose edges come within ``GROUP_DEGREES`` of each other on the sphere
-are one region, as the leader, follower and pores of an active region are; specks under ``MIN_SPOT_MSH``
-are no spots, and regions under ``MIN_AREA_MSH`` are not listed, as in NOAA's daily region reports (areas
-in tens of MSH). Distances are taken on the sphere,
+are one region, as the leader, follower and pores of an active region are; regions under ``MIN_AREA_MSH``
+are not listed, as in NOAA's daily region reports (areas in tens of MSH). Distances are taken on the sphere,
 not in the image, so a group near the limb, squeezed by foreshortening, is grouped as at disk centre.
 Areas are in millionths of the solar hemisphere (MSH), corrected for foreshortening: a pixel at mu
 covers 1/mu times its projected area.
@@ -39,13 +38,6 @@ UMBRA_CONTRAST = 0.6
 #: won), then with the localizer of 2026-12-07 over 3.5 to 8 in half degrees, the smallest of the best (exact
 #: counts on 6 of 8 val frames from 6 to 8 degrees, 5 of 8 at 5 and 5.5, 4 of 8 at 4.5).
 GROUP_DEGREES = 6.0
-#: Smallest spot: a patch of the mask under this area on the sphere is a speck, not a spot: it neither joins
-#: a region nor links two. The smallest pores are 1-2 Mm across or more (1 MSH is a disk 2 Mm across), and at
-#: PSPT's seeing-limited resolution (about 2 arcsec, 1.5 Mm) anything smaller is a pixel or two of a spot's
-#: frayed edge, noise or a pore smeared out; a chain of such specks ran neighbouring regions into one in the
-#: true masks. Chosen on region counts of the val split and 36 later synthetic days no model saw (exact on 29
-#: of 44 frames without the rule, 29 at 0.25-1 MSH, 30 at 1.5, 31 at 2, 30 at 2.5, 28 at 3, 25-27 at 4-5).
-MIN_SPOT_MSH = 2.0
 #: Cells of spot edge the distances are taken between, at most: a mask with more edge pixels (thousands of
 #: scattered specks) is taken a coarser cell at a time, which keeps the neighbour pairs, and memory, bounded.
 MAX_EDGE_CELLS = 20_000
@@ -115,10 +107,10 @@ def _edges(mask: np.ndarray) -> np.ndarray:
 
 
 def label_regions(image: SolarImage, mask: np.ndarray, degrees: float = GROUP_DEGREES) -> tuple[np.ndarray, int]:
-    """Label the mask's sunspot regions 1..n (0 elsewhere): spots (8-connected patches of at least
-    ``MIN_SPOT_MSH``) closer than ``degrees`` on the sphere share a label; specks stay 0."""
-    spots, count = _spots(image, mask)
-    mask = spots > 0
+    """Label the mask's sunspot regions 1..n (0 elsewhere): spots (8-connected patches) closer than ``degrees``
+    on the sphere share a label."""
+    mask = mask.astype(bool)
+    spots, count = ndimage.label(mask, structure=EIGHT_CONNECTED)
     if count < 2:
         return spots, count
     # Distances are between spot edges, taken a cell at a time: a cell is one pixel (exact) unless there are
@@ -145,25 +137,6 @@ def label_regions(image: SolarImage, mask: np.ndarray, degrees: float = GROUP_DE
     # Renumber the groups 1..n in order of their lowest-numbered spot; the background keeps 0.
     _, renumbered = np.unique(group[1:], return_inverse=True)
     return np.concatenate([[0], renumbered + 1])[spots], int(renumbered.max()) + 1
-
-
-def _spots(image: SolarImage, mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """The mask's spots labelled 1..n (8-connected patches of at least ``MIN_SPOT_MSH`` on the sphere), 0 elsewhere."""
-    patches, count = ndimage.label(mask.astype(bool), structure=EIGHT_CONNECTED)
-    if count == 0:  # an empty mask needs no flattening (the costliest step after the network)
-        return patches, 0
-    ys, xs = np.nonzero(patches)
-    area = np.bincount(patches[ys, xs], _pixel_msh(image, image.flattened()[1][ys, xs]), minlength=count + 1)
-    spot = area >= MIN_SPOT_MSH
-    spot[0] = False
-    renumbered = np.where(spot, np.cumsum(spot), 0)
-    return renumbered[patches], int(spot.sum())
-
-
-def _pixel_msh(image: SolarImage, mu: np.ndarray) -> np.ndarray:
-    """The area on the sphere (MSH) of pixels at ``mu``: their projected area / mu, with mu floored where the
-    limb cut hides spots."""
-    return 1e6 / (2 * np.pi * image.disk.radius**2) / np.maximum(mu, 0.05)
 
 
 def catalog(image: SolarImage, mask: np.ndarray) -> pd.DataFrame:
@@ -218,17 +191,19 @@ def _measure(image: SolarImage, labels: np.ndarray, count: int) -> pd.DataFrame:
     label = labels[ys, xs]
     # An empty mask needs no flattening (the costliest step after the network), only the table's columns.
     contrast, mu = (plane[ys, xs] for plane in image.flattened()) if count else (np.zeros(0), np.zeros(0))
-    msh = _pixel_msh(image, mu)  # each pixel's area on the sphere
+    # A pixel's true area on the sphere is its projected area / mu; mu is floored where the limb cut hides spots.
+    sphere_area = 1.0 / np.maximum(mu, 0.05)
+    to_msh = 1e6 / (2 * np.pi * image.disk.radius**2)
     umbra = contrast < UMBRA_CONTRAST
 
     def per_region(values: np.ndarray | None = None) -> np.ndarray:
         return np.bincount(label, values, minlength=count + 1)[1:]
 
     pixels = per_region()
-    x, y = _centroids(image, xs, ys, msh, per_region)
+    x, y = _centroids(image, xs, ys, sphere_area, per_region)
     return pd.DataFrame({"label": np.arange(1, count + 1), "x": x, "y": y, "mu": per_region(mu) / pixels,
-                         "area_px": pixels, "area_msh": per_region(msh),
-                         "umbra_msh": per_region(np.where(umbra, msh, 0.0)),
+                         "area_px": pixels, "area_msh": per_region(sphere_area) * to_msh,
+                         "umbra_msh": per_region(np.where(umbra, sphere_area, 0.0)) * to_msh,
                          "mean_contrast": per_region(contrast) / pixels,
                          "spot_count": _spot_counts(labels, ys, xs, umbra, count)})
 
