@@ -71,7 +71,6 @@ def test_dice_by_condition_pools_frames_and_groups_the_hard_ones():
     assert m["test_frames_hard"] == 2 and m["test_frames_clean"] == 1
 
 
-
 def test_exact_counts_per_condition_group_the_hard_frames_as_dice_does():
     import pandas as pd
 
@@ -89,7 +88,11 @@ def test_exact_counts_per_condition_group_the_hard_frames_as_dice_does():
     assert m["test_count_exact_fraction_condition_dust"] == m["test_count_exact_fraction_condition_cloud"] == 0.0
     assert m["test_count_exact_fraction_condition_bad_seeing"] == pytest.approx(0.5)
     assert m["test_count_exact_fraction_condition_hard"] == pytest.approx(1 / 3)
-    assert not any(key.endswith("_unknown") for key in m)
+    # One figure per condition a frame has, and "hard": nothing for conditions no frame has.
+    per_condition = {key.removeprefix("test_count_exact_fraction_condition_") for key in m
+                     if key.startswith("test_count_exact_fraction_condition_")}
+    assert per_condition == {"clean", "dust", "cloud", "bad_seeing", "hard"}
+
 
 def test_frame_conditions_from_synthetic_header_keys():
     from astropy.io import fits
